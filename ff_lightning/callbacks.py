@@ -1,0 +1,44 @@
+"""Epoch timing and the one-line summary printed after every epoch."""
+
+import logging
+import time
+
+import lightning.pytorch as L
+from lightning.pytorch.callbacks import Callback
+
+log = logging.getLogger("ff_lightning")
+
+
+class EpochSummary(Callback):
+    """Times the training part of each epoch and prints loss, validation errors and seconds."""
+
+    def __init__(self) -> None:
+        self.train_seconds: list[float] = []
+        self._start = 0.0
+        self._train_end: float | None = None
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._start = time.perf_counter()
+        self._train_end = None
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.training and self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        now = time.perf_counter()
+        self.train_seconds.append((self._train_end or now) - self._start)
+        # the module logs its epoch metrics after callbacks run, so ask it directly
+        m = dict(trainer.callback_metrics)
+        if hasattr(pl_module, "epoch_metrics"):
+            m.update(pl_module.epoch_metrics())
+        parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
+        for key, fmt in (
+            ("train/loss", "train/loss {:.4f}"),
+            ("val/error_goodness", "val/error_goodness {:.2f}%"),
+            ("val/error_head", "val/error_head {:.2f}%"),
+        ):
+            if key in m:
+                parts.append(fmt.format(float(m[key])))
+        parts.append(f"{self.train_seconds[-1]:.1f} s train, {now - self._start:.1f} s total")
+        log.info(" | ".join(parts))

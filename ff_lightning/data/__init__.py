@@ -1,0 +1,1 @@
+"""Datasets, each held whole as tensors on the training device."""

@@ -1,0 +1,90 @@
+"""MNIST from a local copy (the four original idx .gz files, or torchvision's layout), or downloaded."""
+
+import gzip
+import tempfile
+from pathlib import Path
+
+import torch
+from torchvision.datasets import MNIST
+from torchvision.datasets.mnist import read_image_file, read_label_file
+from torchvision.datasets.utils import check_integrity
+
+from ff_lightning.data.tensors import TensorDataModule
+from ff_lightning.errors import UserInputError
+
+FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+# torchvision's own record of the original files' md5 sums
+MD5 = dict(MNIST.resources)
+
+
+def _read_gz(path: Path, reader) -> torch.Tensor:
+    if not check_integrity(str(path), MD5.get(path.name)):
+        raise UserInputError(f"MNIST file {path} fails its md5 checksum: replace it with the original")
+    # torchvision's reader takes a path to an uncompressed file
+    with gzip.open(path, "rb") as src, tempfile.NamedTemporaryFile() as tmp:
+        tmp.write(src.read())
+        tmp.flush()
+        return reader(tmp.name)
+
+
+def _load_gz_folder(folder: Path) -> dict[str, torch.Tensor] | None:
+    paths = {k: folder / f"{name}.gz" for k, name in FILES.items()}
+    if not all(p.is_file() for p in paths.values()):
+        return None
+    return {
+        k: _read_gz(p, read_image_file if k.startswith("x") else read_label_file) for k, p in paths.items()
+    }
+
+
+def _from_torchvision(root: Path, download: bool) -> dict[str, torch.Tensor]:
+    train = MNIST(str(root), train=True, download=download)
+    test = MNIST(str(root), train=False, download=download)
+    return {"x_train": train.data, "y_train": train.targets, "x_test": test.data, "y_test": test.targets}
+
+
+def load_mnist(data_dir: str | Path, download: bool = True) -> dict[str, torch.Tensor]:
+    """Raw uint8 images (N, 28, 28) and int64 labels, from the first layout found under data_dir."""
+    root = Path(data_dir).expanduser().resolve()
+    for folder in (root / "mnist", root / "MNIST" / "raw"):
+        found = _load_gz_folder(folder)
+        if found is not None:
+            return found
+    try:
+        return _from_torchvision(root, download=False)
+    except RuntimeError:
+        pass
+    reason = "download=false"
+    if download:
+        try:
+            return _from_torchvision(root, download=True)
+        except Exception as exc:  # any network failure means the same thing to the user
+            reason = "download failed: " + str(exc).splitlines()[-1].strip()
+    raise UserInputError(
+        f"MNIST not found in {root}/mnist/ (the four idx .gz files) or {root}/MNIST/raw/ "
+        f"({reason}); set FF_DATA_DIR or paths.data_dir= to the folder that holds them"
+    )
+
+
+class MNISTDataModule(TensorDataModule):
+    """Flattened 28x28 images scaled to [0, 1]; labels go into the first 10 pixels."""
+
+    input_dim = 784
+    num_classes = 10
+
+    def __init__(self, data_dir: str, download: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data_dir = data_dir
+        self.download = download
+
+    def load(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        raw = load_mnist(self.data_dir, self.download)
+
+        def images(t: torch.Tensor) -> torch.Tensor:
+            return t.reshape(len(t), -1).float() / 255.0
+
+        return images(raw["x_train"]), raw["y_train"].long(), images(raw["x_test"]), raw["y_test"].long()

@@ -1,0 +1,92 @@
+"""A LightningDataModule over in-memory tensors, and the minibatch iterable it hands to Lightning.
+
+The whole dataset lives on the training device; a minibatch is an index into it, so the
+training loop does no per-sample Python work and no host-to-device copies.
+"""
+
+import math
+
+import lightning.pytorch as L
+import torch
+
+
+class TensorBatches:
+    """Minibatches of (x, y) sliced from device tensors, reshuffled at every pass when asked."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool) -> None:
+        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.y)
+        if self.shuffle:
+            # the global generator is seeded by the run's seed, so the order is reproducible
+            order = torch.randperm(n, device=self.x.device)
+            for start in range(0, n, self.batch_size):
+                idx = order[start : start + self.batch_size]
+                yield self.x[idx], self.y[idx]
+        else:
+            for start in range(0, n, self.batch_size):
+                yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
+
+
+class TensorDataModule(L.LightningDataModule):
+    """Train/val/test splits as tensors; subclasses only say how to load train and test sets."""
+
+    input_dim: int
+    num_classes: int
+    # how a label enters the input (see ff_lightning.labels.embed_label)
+    label_mode: str = "overwrite"
+    label_scale: float | None = None
+
+    def __init__(
+        self,
+        batch_size: int = 100,
+        eval_batch_size: int = 1000,
+        val_size: int = 5000,
+        train_subset: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.val_size = val_size
+        self.train_subset = train_subset
+        self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def load(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Return x_train, y_train, x_test, y_test: float features (N, D) and int64 labels."""
+        raise NotImplementedError
+
+    def prepare_splits(self) -> None:
+        """Load once and split; the validation set is the last `val_size` training samples."""
+        if self.splits:
+            return
+        x_train, y_train, x_test, y_test = self.load()
+        n_train = len(y_train) - self.val_size
+        if n_train <= 0:
+            raise ValueError(
+                f"dataset.val_size={self.val_size} leaves no training data "
+                f"(the training set has {len(y_train)} samples)"
+            )
+        keep = n_train if self.train_subset is None else min(self.train_subset, n_train)
+        self.splits = {
+            "train": (x_train[:keep], y_train[:keep]),
+            "val": (x_train[n_train:], y_train[n_train:]),
+            "test": (x_test, y_test),
+        }
+
+    def setup(self, stage: str | None = None) -> None:
+        self.prepare_splits()
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
+
+    def train_dataloader(self) -> TensorBatches:
+        return TensorBatches(*self.splits["train"], self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> TensorBatches:
+        return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False)
+
+    def test_dataloader(self) -> TensorBatches:
+        return TensorBatches(*self.splits["test"], self.eval_batch_size, shuffle=False)

@@ -1,0 +1,35 @@
+"""The Forward-Forward objective: goodness, the per-layer loss, and layer-input normalisation.
+
+Hinton (2022), section 3.3: p(positive) = sigmoid(G - theta) with G the sum of squared activities,
+so a layer's loss is softplus(theta - G_pos) + softplus(G_neg - theta).
+"""
+
+import torch
+import torch.nn.functional as F
+
+EPS = 1e-8
+
+
+def rms_normalise(h: torch.Tensor) -> torch.Tensor:
+    """Scale each row to unit root-mean-square.
+
+    Only the direction of the previous layer's activity vector reaches the next layer, so the
+    next layer cannot read goodness (the length) and must find new features.
+    """
+    return h / torch.sqrt(h.pow(2).mean(dim=1, keepdim=True) + EPS)
+
+
+def goodness(h: torch.Tensor) -> torch.Tensor:
+    """Sum of squared activities per sample, always in fp32 (bf16 sums of 2000 squares are too coarse)."""
+    return h.float().pow(2).sum(dim=1)
+
+
+def ff_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of softplus(theta - G_pos) + softplus(G_neg - theta)."""
+    return F.softplus(theta - g_pos).mean() + F.softplus(g_neg - theta).mean()
+
+
+def threshold_accuracy(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor) -> torch.Tensor:
+    """Share of samples on the right side of the threshold (positives above, negatives below)."""
+    right = (g_pos > theta).float().sum() + (g_neg < theta).float().sum()
+    return right / (g_pos.numel() + g_neg.numel())

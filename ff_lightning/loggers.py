@@ -1,0 +1,78 @@
+"""Weights & Biases set up so that it never blocks: online with a login, offline without one."""
+
+import logging
+import os
+from pathlib import Path
+
+from lightning.pytorch.loggers import WandbLogger
+
+log = logging.getLogger(__name__)
+
+WANDB_MODES = ("auto", "online", "offline", "disabled")
+
+
+def resolve_wandb_mode(mode: str = "auto") -> str:
+    """`auto` means online when a W&B API key is configured, else offline. WANDB_MODE wins."""
+    if mode not in WANDB_MODES:
+        raise ValueError(f"logger.mode must be one of {', '.join(WANDB_MODES)}, got {mode!r}")
+    env_mode = os.environ.get("WANDB_MODE")
+    if env_mode in ("online", "offline", "disabled", "dryrun"):
+        return "offline" if env_mode == "dryrun" else env_mode
+    if mode != "auto":
+        return mode
+    import wandb
+
+    # verify=False: look for a stored key without any network call
+    return "online" if wandb.login(prompt=False, verify=False) else "offline"
+
+
+def sweep_group() -> str | None:
+    """Inside a Hydra multirun, the sweep folder's name, so all jobs of a sweep share a W&B group."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return None
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return None
+    return Path(hc.sweep.dir).name
+
+
+def wandb_logger(
+    project: str,
+    save_dir: str,
+    mode: str = "auto",
+    entity: str | None = None,
+    group: str | None = None,
+    name: str | None = None,
+    tags: list[str] | None = None,
+    job_type: str | None = None,
+) -> WandbLogger:
+    resolved = resolve_wandb_mode(mode)
+    Path(save_dir).mkdir(parents=True, exist_ok=True)
+    return WandbLogger(
+        project=project,
+        save_dir=save_dir,
+        entity=entity,
+        group=group or sweep_group(),
+        name=name,
+        tags=list(tags) if tags else None,
+        job_type=job_type,
+        offline=resolved == "offline",
+        mode=resolved,
+    )
+
+
+def finish_wandb(logger: object) -> None:
+    """Close the W&B run (every multirun job gets its own) and say how to upload an offline one."""
+    if not isinstance(logger, WandbLogger):
+        return
+    import wandb
+
+    run = wandb.run
+    offline = run is not None and run.settings.mode == "offline"
+    run_dir = Path(run.dir).parent if run is not None else None
+    wandb.finish()
+    if offline and run_dir is not None:
+        log.info("W&B ran offline; upload this run with: wandb sync %s", run_dir)

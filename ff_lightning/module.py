@@ -1,0 +1,187 @@
+"""FFModule: Forward-Forward training as a LightningModule with manual optimisation.
+
+Every FF layer has its own optimizer and learns from its own loss on its detached input; a
+linear softmax head learns from the normalised activities of the upper layers, fed a neutral
+label. Both inference modes (goodness over labels, and the head) are evaluated.
+"""
+
+from collections.abc import Callable, Iterable
+
+import lightning.pytorch as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from ff_lightning.goodness import ff_loss, goodness, threshold_accuracy
+from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot, wrong_labels
+from ff_lightning.nets import FFNet
+from ff_lightning.thresholds import ThresholdSchedule, thetas
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+
+# per layer, summed over the steps of an epoch: loss, mean G_pos, mean G_neg, threshold accuracy
+_STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc")
+
+
+class FFModule(L.LightningModule):
+    def __init__(
+        self,
+        input_dim: int,
+        num_classes: int,
+        hidden_dims: list[int],
+        activation: nn.Module,
+        threshold: ThresholdSchedule,
+        optimizer: OptimizerFactory,
+        head_optimizer: OptimizerFactory | None = None,
+        label_mode: str = "overwrite",
+        label_scale: float | None = None,
+        goodness_from_layer: int = 1,
+        divergence_check_every: int = 50,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.save_hyperparameters(
+            ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
+        )
+        self.num_classes = num_classes
+        self.hidden_dims = list(hidden_dims)
+        self.label_mode = label_mode
+        self.label_scale = label_scale
+        self.goodness_from_layer = goodness_from_layer
+        self.threshold_schedule = threshold
+        self.optimizer_factory = optimizer
+        self.head_optimizer_factory = head_optimizer or optimizer
+        self.divergence_check_every = divergence_check_every
+
+        self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
+        self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
+        self.thetas = thetas(threshold, self.hidden_dims, epoch=0)
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}_{mode}": MulticlassAccuracy(num_classes, average="micro")
+                for stage in ("val", "test")
+                for mode in ("goodness", "head")
+            }
+        )
+        self.diverged = False
+        self._stats = torch.zeros(len(self.hidden_dims), len(_STATS))
+        self._head_loss = torch.zeros(())
+        self._steps = 0
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def with_label(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return embed_label(x, one_hot(labels, self.num_classes, x.dtype), self.label_mode, self.label_scale)
+
+    def with_neutral_label(self, x: torch.Tensor) -> torch.Tensor:
+        code = neutral_code(x.shape[0], self.num_classes, x)
+        return embed_label(x, code, self.label_mode, self.label_scale)
+
+    # -- inference ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_goodness(self, x: torch.Tensor) -> torch.Tensor:
+        """Try every label; predict the one with the largest goodness summed over upper layers."""
+        n, c = x.shape[0], self.num_classes
+        labels = torch.arange(c, device=x.device).repeat_interleave(n)
+        gs = self.net.goodness_per_layer(self.with_label(x.repeat(c, 1), labels))
+        total = torch.stack(gs[self.goodness_from_layer :]).sum(dim=0)
+        return total.view(c, n).argmax(dim=0)
+
+    @torch.no_grad()
+    def predict_head(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
+        return self.head(feats).argmax(dim=1)
+
+    # -- training -------------------------------------------------------------------------------
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        opts = [self.optimizer_factory(layer.parameters()) for layer in self.net.layers]
+        opts.append(self.head_optimizer_factory(self.head.parameters()))
+        return opts
+
+    def on_train_epoch_start(self) -> None:
+        self.thetas = thetas(self.threshold_schedule, self.hidden_dims, epoch=self.current_epoch)
+        self._stats = torch.zeros(len(self.hidden_dims), len(_STATS), device=self.device)
+        self._head_loss = torch.zeros((), device=self.device)
+        self._steps = 0
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        if self.diverged:
+            return
+        x, y = batch
+        *layer_opts, head_opt = self.optimizers()
+        n = x.shape[0]
+        # positives and negatives go through each layer as one batch: one matmul instead of two
+        h = torch.cat([self.with_label(x, y), self.with_label(x, wrong_labels(y, self.num_classes))])
+        for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
+            out = layer(h.detach())
+            g = goodness(out)
+            g_pos, g_neg = g[:n], g[n:]
+            loss = ff_loss(g_pos, g_neg, self.thetas[i])
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            opt.step()
+            h = out.detach()
+            with torch.no_grad():
+                self._stats[i] += torch.stack(
+                    [loss, g_pos.mean(), g_neg.mean(), threshold_accuracy(g_pos, g_neg, self.thetas[i])]
+                )
+
+        with torch.no_grad():
+            feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
+        head_loss = F.cross_entropy(self.head(feats), y)
+        head_opt.zero_grad(set_to_none=True)
+        self.manual_backward(head_loss)
+        head_opt.step()
+        self._head_loss += head_loss.detach()
+        self._steps += 1
+        # a finiteness check syncs with the device, so it runs every few steps, not every step
+        if self._steps % self.divergence_check_every == 0:
+            self._check_finite()
+
+    def _check_finite(self) -> None:
+        if not (torch.isfinite(self._stats).all() and torch.isfinite(self._head_loss)):
+            self.diverged = True
+            self.trainer.should_stop = True
+
+    def epoch_metrics(self) -> dict[str, torch.Tensor]:
+        """This epoch's training metrics so far, averaged over its steps."""
+        steps = max(self._steps, 1)
+        means = (self._stats / steps).cpu()
+        logs = {"train/loss": means[:, 0].sum(), "train/head_loss": self._head_loss.cpu() / steps}
+        for i, row in enumerate(means):
+            for name, value in zip(_STATS, row, strict=True):
+                logs[f"train/layer{i}/{name}"] = value
+            logs[f"train/layer{i}/theta"] = torch.tensor(self.thetas[i])
+        return logs
+
+    def on_train_epoch_end(self) -> None:
+        self._check_finite()
+        self.log_dict(self.epoch_metrics(), on_epoch=True)
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
+        x, y = batch
+        self.metrics[f"{stage}_goodness"].update(self.predict_goodness(x), y)
+        self.metrics[f"{stage}_head"].update(self.predict_head(x), y)
+
+    def _eval_epoch_end(self, stage: str) -> None:
+        for mode in ("goodness", "head"):
+            metric = self.metrics[f"{stage}_{mode}"]
+            self.log(f"{stage}/error_{mode}", 100.0 * (1.0 - metric.compute()))
+            metric.reset()
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self._eval_epoch_end("val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_epoch_end("test")
+
+    @property
+    def ff_layers(self) -> list[nn.Linear]:
+        return [layer.linear for layer in self.net.layers]

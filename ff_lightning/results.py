@@ -1,0 +1,39 @@
+"""What a run leaves behind: weight statistics and results.json."""
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def weight_stats(layers: list[nn.Linear]) -> dict[str, dict[str, float]]:
+    """Mean |w|, std and Frobenius norm of each layer's weight matrix (biases left out)."""
+    stats = {}
+    for i, layer in enumerate(layers):
+        w = layer.weight.detach().float()
+        stats[f"layer{i}"] = {
+            "mean_abs": w.abs().mean().item(),
+            "std": w.std().item(),
+            "fro_norm": torch.linalg.matrix_norm(w).item(),
+            "shape": list(w.shape),
+        }
+    return stats
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    path.write_text(json.dumps(_json_safe(results), indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,125 @@
+"""The training task: train(cfg) builds everything from the composed Hydra config and runs it."""
+
+import logging
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from ff_lightning.callbacks import EpochSummary
+from ff_lightning.errors import UserInputError
+from ff_lightning.loggers import finish_wandb
+from ff_lightning.results import weight_stats, write_results
+from ff_lightning.validate import validate_config
+
+log = logging.getLogger("ff_lightning")
+
+RESULTS_FILE = "results.json"
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def hydra_choices() -> dict[str, str]:
+    if not HydraConfig.initialized():
+        return {}
+    return {k: v for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train and test one configuration; write its resolved config and results.json."""
+    started = time.perf_counter()
+    out_dir = Path(cfg.paths.output_dir)
+    results_path = out_dir / RESULTS_FILE
+    if results_path.exists() and not cfg.get("overwrite", False):
+        raise UserInputError(
+            f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
+        )
+    validate_config(cfg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = instantiate(cfg.dataset)
+    datamodule.prepare_splits()  # a missing data folder stops the run here, before training
+    try:
+        threshold = instantiate(cfg.threshold)
+        model = instantiate(
+            cfg.model,
+            input_dim=datamodule.input_dim,
+            num_classes=datamodule.num_classes,
+            label_mode=datamodule.label_mode,
+            label_scale=datamodule.label_scale,
+            activation=instantiate(cfg.activation),
+            threshold=threshold,
+        )
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from exc
+
+    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    summary = EpochSummary()
+    trainer_kwargs: dict[str, Any] = {}
+    if datamodule.val_size == 0:
+        trainer_kwargs["limit_val_batches"] = 0
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=[summary], logger=logger, **trainer_kwargs)
+    try:
+        if logger:
+            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        trainer.fit(model, datamodule=datamodule)
+        diverged = bool(getattr(model, "diverged", False))
+        # the test loop resets callback_metrics, so keep what training and validation logged
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        if not diverged and cfg.get("test", True):
+            trainer.test(model, datamodule=datamodule, verbose=False)
+            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+        layers = model.ff_layers if hasattr(model, "ff_layers") else model.linear_layers
+        results: dict[str, Any] = {
+            "status": "diverged" if diverged else "completed",
+            "seed": cfg.seed,
+            "device": device_name(trainer.strategy.root_device),
+            "epochs_completed": len(summary.train_seconds),
+            "seconds_per_epoch": (
+                sum(summary.train_seconds) / len(summary.train_seconds) if summary.train_seconds else None
+            ),
+            "epoch_seconds": summary.train_seconds,
+            "wall_seconds": time.perf_counter() - started,
+            "choices": hydra_choices(),
+            "hidden_dims": list(cfg.model.get("hidden_dims", [])),
+            "thresholds": list(getattr(model, "thetas", [])),
+            "weights": weight_stats(layers),
+        }
+        for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
+            results[key] = None if diverged else metrics.get(key)
+        results["metrics"] = metrics
+        write_results(results_path, results)
+        if logger and hasattr(logger, "log_metrics"):
+            flat = {
+                f"weights/{layer}/{k}": v
+                for layer, s in results["weights"].items()
+                for k, v in s.items()
+                if k != "shape"
+            }
+            logger.log_metrics(flat)
+    finally:
+        finish_wandb(logger)
+    log.info(
+        "%s: test/error_goodness %s, test/error_head %s -> %s",
+        results["status"],
+        _pct(results["test/error_goodness"]),
+        _pct(results["test/error_head"]),
+        results_path,
+    )
+    return results
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}%"

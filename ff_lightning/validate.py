@@ -1,0 +1,81 @@
+"""Checks on the user's input that must fail before any training starts, each with one line."""
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from ff_lightning.errors import UserInputError
+
+# `group=a,b` or `group/sub=a` on the command line; sweeps written as functions (range(...),
+# choice(...), glob(...)) are left to Hydra
+_GROUP_OVERRIDE = re.compile(r"^[+~]{0,2}(?P<group>[A-Za-z_][\w/]*)=(?P<value>[^()\[\]{}*]*)$")
+
+
+def group_options(conf_dir: Path) -> dict[str, list[str]]:
+    """Every config group under conf_dir and its options, e.g. {'activation': ['gelu', ...]}."""
+    groups: dict[str, list[str]] = {}
+    for folder in sorted(p for p in conf_dir.rglob("*") if p.is_dir()):
+        options = sorted(f.stem for f in folder.glob("*.yaml"))
+        if options:
+            groups[folder.relative_to(conf_dir).as_posix()] = options
+    return groups
+
+
+def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
+    """Reject `group=option` overrides that name no option, listing the allowed ones."""
+    groups = group_options(conf_dir)
+    for arg in args:
+        match = _GROUP_OVERRIDE.match(arg)
+        if not match or match["group"] not in groups or arg.startswith("~"):
+            continue
+        allowed = groups[match["group"]]
+        for value in match["value"].split(","):
+            value = value.strip()
+            if value in ("", "null") or value in allowed:
+                continue
+            raise UserInputError(
+                f"{match['group']}={value} is not an option; choose one of: {', '.join(allowed)}"
+            )
+
+
+def _positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise UserInputError(f"{name} must be a positive number, got {value!r}")
+
+
+def validate_config(cfg: DictConfig) -> None:
+    """Settings that compose but make no sense; each error names the setting and what it allows."""
+    dims = cfg.model.get("hidden_dims")
+    if dims is not None:
+        dims = OmegaConf.to_container(dims) if OmegaConf.is_config(dims) else dims
+        if not isinstance(dims, list) or not dims:
+            raise UserInputError(f"model.hidden_dims must be a non-empty list of widths, got {dims!r}")
+        for d in dims:
+            if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
+                raise UserInputError(f"model.hidden_dims must hold positive integers, got {d!r} in {dims}")
+        from_layer = cfg.model.get("goodness_from_layer", 0)
+        if not 0 <= from_layer < len(dims):
+            raise UserInputError(
+                f"model.goodness_from_layer must be between 0 and {len(dims) - 1} "
+                f"for {len(dims)} layers, got {from_layer}"
+            )
+        multipliers = cfg.get("threshold", {}).get("multipliers")
+        if multipliers is not None and len(multipliers) != len(dims):
+            raise UserInputError(
+                f"threshold.multipliers has {len(multipliers)} values but model.hidden_dims has "
+                f"{len(dims)} layers; give one multiplier per layer"
+            )
+    for key in ("optimizer", "head_optimizer"):
+        opt = cfg.model.get(key)
+        if opt is not None and "lr" in opt:
+            _positive(f"model.{key}.lr", opt.lr)
+    _positive("dataset.batch_size", cfg.dataset.batch_size)
+    _positive("dataset.eval_batch_size", cfg.dataset.eval_batch_size)
+    if cfg.dataset.get("train_subset") is not None:
+        _positive("dataset.train_subset", cfg.dataset.train_subset)
+    val_size = cfg.dataset.get("val_size", 0)
+    if not isinstance(val_size, int) or val_size < 0:
+        raise UserInputError(f"dataset.val_size must be an integer >= 0, got {val_size!r}")
+    _positive("trainer.max_epochs", cfg.trainer.max_epochs)
