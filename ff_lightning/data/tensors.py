@@ -9,6 +9,8 @@ import math
 import lightning.pytorch as L
 import torch
 
+from ff_lightning.errors import UserInputError
+
 
 class TensorBatches:
     """Minibatches of (x, y) sliced from device tensors, reshuffled at every pass when asked."""
@@ -66,7 +68,7 @@ class TensorDataModule(L.LightningDataModule):
         x_train, y_train, x_test, y_test = self.load()
         n_train = len(y_train) - self.val_size
         if n_train <= 0:
-            raise ValueError(
+            raise UserInputError(
                 f"dataset.val_size={self.val_size} leaves no training data "
                 f"(the training set has {len(y_train)} samples)"
             )

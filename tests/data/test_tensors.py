@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from ff_lightning.data.synthetic import SyntheticDataModule
+from ff_lightning.data.tensors import TensorBatches
+from ff_lightning.errors import UserInputError
+
+
+def test_shuffled_batches_cover_every_sample_once_per_pass():
+    x = torch.arange(250).float().unsqueeze(1)
+    y = torch.arange(250)
+    batches = TensorBatches(x, y, batch_size=100, shuffle=True)
+    assert len(batches) == 3
+    seen = torch.cat([yb for _, yb in batches])
+    assert sorted(seen.tolist()) == list(range(250))
+    assert not torch.equal(seen, y)
+    for xb, yb in batches:
+        assert torch.equal(xb.squeeze(1).long(), yb)
+
+
+def test_unshuffled_batches_keep_order():
+    y = torch.arange(10)
+    batches = TensorBatches(y.float().unsqueeze(1), y, batch_size=4, shuffle=False)
+    assert [b.tolist() for _, b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_val_size_larger_than_training_set_is_an_error():
+    dm = SyntheticDataModule(num_train=100, val_size=100)
+    with pytest.raises(UserInputError, match="dataset.val_size=100 leaves no training data"):
+        dm.prepare_splits()
+
+
+def test_synthetic_keeps_label_pixels_blank():
+    dm = SyntheticDataModule(num_train=100, num_test=10, val_size=10)
+    dm.setup()
+    assert dm.splits["train"][0][:, :10].abs().max() == 0

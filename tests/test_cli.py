@@ -1,0 +1,102 @@
+"""`python train.py ...` run as a user runs it: real processes, real MNIST, real multirun."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_train
+
+TINY = [
+    "dataset=synthetic",
+    "model.hidden_dims=[32,32]",
+    "model.goodness_from_layer=0",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+]
+
+
+def results_under(folder: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*/results.json"))]
+
+
+def test_smoke_experiment_on_real_mnist(tmp_path):
+    proc = run_train(
+        ["experiment=smoke", "logger=csv", "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["status"] == "completed"
+    assert results["test/error_goodness"] <= 5.0, results
+    assert results["test/error_head"] <= 5.0, results
+    assert (tmp_path / "config_resolved.yaml").is_file()
+    assert "epoch 6/6 | train/loss" in proc.stdout + proc.stderr
+
+
+def test_sweep_over_activations_runs_every_job_in_its_own_folder(tmp_path):
+    # the README's sweep, on a slice of real MNIST so that the test stays short
+    proc = run_train(
+        [
+            "-m",
+            "threshold=pyramid",
+            "activation=relu,tanh,sigmoid",
+            "experiment=smoke",
+            "dataset.train_subset=2000",
+            "trainer.max_epochs=1",
+            "model.hidden_dims=[100,100]",
+            "trainer.enable_progress_bar=false",
+            "logger=csv",
+            f"hydra.sweep.dir={tmp_path}",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = results_under(tmp_path)
+    assert [r["choices"]["activation"] for r in results] == ["relu", "tanh", "sigmoid"]
+    assert all(r["choices"]["threshold"] == "pyramid" for r in results)
+    assert all(r["thresholds"] == pytest.approx([30.0, 50.0]) for r in results)
+
+
+def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):
+    proc = run_train(
+        ["-m", *TINY, "logger=csv", "model.optimizer.lr=1e30,0.001", f"hydra.sweep.dir={tmp_path}"]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [r["status"] for r in results_under(tmp_path)] == ["diverged", "completed"]
+
+
+def test_offline_wandb_run_leaves_its_files(tmp_path):
+    proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert list(runs[0].glob("run-*.wandb")), list(runs[0].iterdir())
+    assert f"wandb sync {runs[0]}" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["activation=swish"], "activation=swish is not an option; choose one of: gelu, leaky_relu"),
+        (["-m", "threshold=pyramid,steep"], "threshold=steep is not an option; choose one of:"),
+        (["model.hidden_dims=[500,-1]"], "model.hidden_dims must hold positive integers"),
+        (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
+        (["threshold=custom", "threshold.multipliers=[0.5,1]"], "threshold.multipliers has 2 values"),
+        (["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data"),
+    ],
+)
+def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):
+    proc = run_train([*args, "logger=none", f"hydra.run.dir={tmp_path}/run"])
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("train.py: error: ") and fragment in last, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "run" / "results.json").exists()
+    assert "Epoch" not in proc.stdout
+
+
+def test_missing_data_names_the_variable(tmp_path):
+    proc = run_train(
+        [f"paths.data_dir={tmp_path}/none", "dataset.download=false", f"hydra.run.dir={tmp_path}/run"]
+    )
+    assert proc.returncode == 2
+    assert "FF_DATA_DIR" in proc.stderr.strip().splitlines()[-1]

@@ -1,0 +1,120 @@
+"""Every option of every config group composes with the real conf/ and instantiates."""
+
+import lightning.pytorch as L
+import pytest
+import torch
+from hydra.utils import instantiate
+from lightning.pytorch.loggers import CSVLogger, WandbLogger
+
+from ff_lightning.data.tensors import TensorDataModule
+from ff_lightning.module import FFModule
+from ff_lightning.validate import group_options
+from tests.conftest import CONF_DIR, compose_cfg
+
+GROUPS = group_options(CONF_DIR)
+
+
+def test_expected_groups_and_options_exist():
+    assert set(GROUPS["activation"]) == {"relu", "tanh", "sigmoid", "gelu", "leaky_relu", "silu", "softplus"}
+    assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
+    assert {"mnist", "synthetic"} <= set(GROUPS["dataset"])
+    assert GROUPS["model"] == ["ff_mlp"]
+    assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu"}
+    assert set(GROUPS["logger"]) == {"wandb", "csv", "none"}
+    assert {"paper_mnist", "smoke"} <= set(GROUPS["experiment"])
+
+
+@pytest.mark.parametrize("name", GROUPS["activation"])
+def test_activation(name, tmp_path):
+    cfg = compose_cfg([f"activation={name}"], tmp_path)
+    act = instantiate(cfg.activation)
+    assert isinstance(act, torch.nn.Module)
+    assert act(torch.randn(3, 4)).shape == (3, 4)
+
+
+@pytest.mark.parametrize("name", GROUPS["threshold"])
+def test_threshold(name, tmp_path):
+    cfg = compose_cfg([f"threshold={name}"], tmp_path)
+    schedule = instantiate(cfg.threshold)
+    ks = schedule(len(cfg.model.hidden_dims), 0)
+    assert len(ks) == 4 and all(k > 0 for k in ks)
+
+
+@pytest.mark.parametrize("name", GROUPS["dataset"])
+def test_dataset(name, tmp_path):
+    cfg = compose_cfg([f"dataset={name}"], tmp_path)
+    dm = instantiate(cfg.dataset)
+    assert isinstance(dm, TensorDataModule)
+    assert dm.input_dim > dm.num_classes
+
+
+@pytest.mark.parametrize("name", GROUPS["model"])
+def test_model(name, tmp_path):
+    cfg = compose_cfg([f"model={name}", "model.hidden_dims=[20,10]"], tmp_path)
+    model = instantiate(
+        cfg.model,
+        input_dim=784,
+        num_classes=10,
+        activation=instantiate(cfg.activation),
+        threshold=instantiate(cfg.threshold),
+    )
+    assert isinstance(model, FFModule)
+    assert [layer.linear.out_features for layer in model.net.layers] == [20, 10]
+
+
+@pytest.mark.parametrize("name", GROUPS["trainer"])
+def test_trainer(name, tmp_path):
+    cfg = compose_cfg([f"trainer={name}"], tmp_path)
+    if name == "gpu" and not torch.cuda.is_available():
+        assert cfg.trainer.accelerator == "gpu"
+        return
+    trainer = instantiate(cfg.trainer, logger=False)
+    assert isinstance(trainer, L.Trainer)
+
+
+@pytest.mark.parametrize("name", GROUPS["logger"])
+def test_logger(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    cfg = compose_cfg([f"logger={name}"], tmp_path)
+    logger = instantiate(cfg.logger) if cfg.logger else None
+    expected = {"wandb": WandbLogger, "csv": CSVLogger, "none": type(None)}[name]
+    assert isinstance(logger, expected)
+
+
+@pytest.mark.parametrize("name", GROUPS["experiment"])
+def test_experiment(name, tmp_path):
+    cfg = compose_cfg([f"experiment={name}"], tmp_path)
+    assert cfg.tags
+
+
+def test_paper_experiment_is_the_paper_setting(tmp_path):
+    cfg = compose_cfg(["experiment=paper_mnist"], tmp_path)
+    assert list(cfg.model.hidden_dims) == [2000] * 4
+    assert cfg.dataset.val_size == 0 and cfg.dataset.batch_size == 100
+    assert cfg.trainer.max_epochs == 60
+    assert cfg.model.optimizer._target_ == "torch.optim.Adam"
+
+
+def test_user_overrides_compose(tmp_path):
+    cfg = compose_cfg(
+        [
+            "trainer.max_epochs=7",
+            "seed=3",
+            "model.hidden_dims=[500,500]",
+            "dataset.train_subset=1000",
+            "logger=csv",
+        ],
+        tmp_path,
+    )
+    assert cfg.trainer.max_epochs == 7 and cfg.seed == 3
+    assert list(cfg.model.hidden_dims) == [500, 500]
+    assert cfg.dataset.train_subset == 1000
+    assert cfg.logger._target_.endswith("CSVLogger")
+
+
+def test_data_dir_follows_ff_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("FF_DATA_DIR", str(tmp_path / "elsewhere"))
+    cfg = compose_cfg([], tmp_path)
+    assert cfg.dataset.data_dir == str(tmp_path / "elsewhere")
+    cfg = compose_cfg(["paths.data_dir=/x/y"], tmp_path)
+    assert cfg.dataset.data_dir == "/x/y"

@@ -1,0 +1,45 @@
+import math
+
+import torch
+
+from ff_lightning.goodness import ff_loss, goodness, rms_normalise, threshold_accuracy
+
+
+def test_goodness_is_sum_of_squares():
+    h = torch.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
+    assert torch.allclose(goodness(h), torch.tensor([14.0, 1.25]))
+
+
+def test_goodness_is_fp32_for_bf16_input():
+    h = torch.ones(2, 2000, dtype=torch.bfloat16) * 1.01
+    assert goodness(h).dtype == torch.float32
+
+
+def test_ff_loss_matches_hand_computed_values():
+    g_pos = torch.tensor([3.0, 1.0])
+    g_neg = torch.tensor([0.0, 4.0])
+    theta = 2.0
+
+    def softplus(v):
+        return math.log1p(math.exp(v))
+
+    expected = (softplus(2 - 3) + softplus(2 - 1)) / 2 + (softplus(0 - 2) + softplus(4 - 2)) / 2
+    assert math.isclose(ff_loss(g_pos, g_neg, theta).item(), expected, rel_tol=1e-6)
+
+
+def test_ff_loss_is_small_when_every_sample_is_on_the_right_side():
+    assert ff_loss(torch.tensor([100.0]), torch.tensor([0.0]), 50.0).item() < 1e-20
+
+
+def test_rms_normalise_gives_unit_root_mean_square():
+    x = torch.randn(5, 784) * 7 + 3
+    out = rms_normalise(x)
+    assert torch.allclose(out.pow(2).mean(dim=1), torch.ones(5), atol=1e-5)
+    # direction is kept
+    assert torch.allclose(out / out.norm(dim=1, keepdim=True), x / x.norm(dim=1, keepdim=True), atol=1e-6)
+
+
+def test_threshold_accuracy_counts_both_sides():
+    g_pos = torch.tensor([3.0, 1.0])  # one above theta=2, one below
+    g_neg = torch.tensor([0.0, 1.5])  # both below
+    assert threshold_accuracy(g_pos, g_neg, 2.0).item() == 0.75

@@ -1,0 +1,53 @@
+import pytest
+import torch
+
+from ff_lightning.labels import embed_label, neutral_code, one_hot, wrong_labels
+
+
+def test_overwrite_writes_one_hot_times_image_max_into_first_pixels():
+    x = torch.rand(4, 784) * 0.5
+    x[:, :10] = 0.3
+    y = torch.tensor([0, 3, 9, 5])
+    out = embed_label(x, one_hot(y, 10, x.dtype))
+    for i, label in enumerate(y.tolist()):
+        expected = torch.zeros(10)
+        expected[label] = x[i].max()
+        assert torch.equal(out[i, :10], expected)
+    assert torch.equal(out[:, 10:], x[:, 10:])
+    assert x[0, 0] == 0.3  # the input is not modified in place
+
+
+def test_concat_appends_scaled_code():
+    x = torch.randn(3, 300)
+    y = torch.tensor([0, 1, 1])
+    out = embed_label(x, one_hot(y, 2, x.dtype), mode="concat", scale=5.0)
+    assert out.shape == (3, 302)
+    assert torch.equal(out[:, :300], x)
+    assert torch.equal(out[:, 300:], torch.tensor([[5.0, 0.0], [0.0, 5.0], [0.0, 5.0]]))
+
+
+def test_unknown_mode_is_rejected():
+    with pytest.raises(ValueError, match="overwrite"):
+        embed_label(torch.zeros(1, 20), torch.zeros(1, 10), mode="sideways")
+
+
+def test_wrong_labels_never_equal_the_true_label_and_cover_all_others():
+    torch.manual_seed(0)
+    y = torch.arange(10).repeat(2000)
+    neg = wrong_labels(y, 10)
+    assert not (neg == y).any()
+    assert neg.min() >= 0 and neg.max() <= 9
+    # uniform over the 9 wrong labels: every (true, wrong) pair shows up about 2000/9 times
+    pairs = torch.bincount(y * 10 + neg, minlength=100).view(10, 10)
+    off_diagonal = pairs[~torch.eye(10, dtype=torch.bool)]
+    assert off_diagonal.min() > 150 and off_diagonal.max() < 300
+
+
+def test_wrong_labels_for_two_classes_flip_the_label():
+    y = torch.tensor([0, 1, 1, 0])
+    assert torch.equal(wrong_labels(y, 2), torch.tensor([1, 0, 0, 1]))
+
+
+def test_neutral_code_is_uniform():
+    code = neutral_code(3, 10, torch.zeros(1))
+    assert torch.allclose(code, torch.full((3, 10), 0.1))

@@ -1,0 +1,99 @@
+from functools import partial
+
+import lightning.pytorch as L
+import torch
+from torch import nn
+
+from ff_lightning.data.synthetic import SyntheticDataModule
+from ff_lightning.goodness import ff_loss, goodness
+from ff_lightning.module import FFModule
+from ff_lightning.thresholds import constant
+
+
+def make_module(hidden_dims=(16, 16, 16), lr=1e-2, **kwargs) -> FFModule:
+    return FFModule(
+        input_dim=64,
+        num_classes=10,
+        hidden_dims=list(hidden_dims),
+        activation=nn.ReLU(),
+        threshold=constant,
+        optimizer=partial(torch.optim.Adam, lr=lr),
+        **kwargs,
+    )
+
+
+def test_later_layer_loss_sends_no_gradient_to_earlier_layers():
+    torch.manual_seed(0)
+    module = make_module()
+    x = module.with_label(torch.rand(8, 64), torch.randint(0, 10, (8,)))
+    acts = module.net.activities(x)
+    g = goodness(acts[2])
+    ff_loss(g[:4], g[4:], 16.0).backward()
+    first, second, third = module.net.layers
+    assert first.linear.weight.grad is None and second.linear.weight.grad is None
+    assert third.linear.weight.grad is not None and third.linear.weight.grad.abs().sum() > 0
+
+
+def test_head_loss_sends_no_gradient_into_ff_layers():
+    torch.manual_seed(0)
+    module = make_module(goodness_from_layer=1)
+    x = torch.rand(8, 64)
+    with torch.no_grad():
+        feats = module.net.head_features(module.with_neutral_label(x), module.goodness_from_layer)
+    assert feats.shape == (8, 32)  # layers 1 and 2, 16 units each
+    nn.functional.cross_entropy(module.head(feats), torch.randint(0, 10, (8,))).backward()
+    assert all(p.grad is None for p in module.net.parameters())
+    assert module.head.weight.grad is not None
+
+
+def test_one_optimizer_per_layer_plus_head():
+    module = make_module(hidden_dims=(16, 8))
+    opts = module.configure_optimizers()
+    assert len(opts) == 3 and all(isinstance(o, torch.optim.Adam) for o in opts)
+    layer_params = [{id(p) for p in layer.parameters()} for layer in module.net.layers]
+    for opt, params in zip(opts[:2], layer_params, strict=True):
+        assert {id(p) for g in opt.param_groups for p in g["params"]} == params
+    assert {id(p) for g in opts[2].param_groups for p in g["params"]} == {
+        id(p) for p in module.head.parameters()
+    }
+
+
+def test_training_steps_every_optimizer_once_per_batch():
+    L.seed_everything(0)
+    module = make_module(hidden_dims=(16, 16))
+    dm = SyntheticDataModule(num_train=300, num_test=50, val_size=0, batch_size=100)
+    before = [p.detach().clone() for p in module.net.parameters()]
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
+    trainer.fit(module, datamodule=dm)
+    for opt in trainer.optimizers:
+        steps = {int(s["step"]) for s in opt.state.values()}
+        assert steps == {3}  # 300 samples / batch 100
+    after = list(module.net.parameters())
+    assert all(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    metrics = module.epoch_metrics()
+    assert 0.0 <= metrics["train/layer0/threshold_acc"] <= 1.0
+    assert metrics["train/layer1/theta"] == 16.0
+
+
+def test_goodness_prediction_picks_the_label_with_most_goodness():
+    torch.manual_seed(0)
+    module = make_module(hidden_dims=(16, 16), goodness_from_layer=0)
+    x = torch.rand(5, 64)
+    pred = module.predict_goodness(x)
+    with torch.no_grad():
+        scores = torch.stack(
+            [
+                sum(module.net.goodness_per_layer(module.with_label(x, torch.full((5,), c))))
+                for c in range(10)
+            ],
+            dim=1,
+        )
+    assert torch.equal(pred, scores.argmax(dim=1))

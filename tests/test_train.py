@@ -1,0 +1,62 @@
+"""The task function train(cfg), run in-process on the synthetic set."""
+
+import json
+
+import pytest
+from omegaconf import OmegaConf
+
+from ff_lightning.errors import UserInputError
+from ff_lightning.train import train
+from tests.conftest import compose_cfg, tiny_overrides
+
+
+def test_run_writes_resolved_config_and_results(tmp_path):
+    results = train(compose_cfg(tiny_overrides("seed=5"), tmp_path))
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk["status"] == "completed" == results["status"]
+    for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
+        assert 0.0 <= on_disk[key] <= 100.0
+    assert on_disk["seed"] == 5
+    assert on_disk["device"].startswith("cpu")
+    assert on_disk["epochs_completed"] == 2 and on_disk["seconds_per_epoch"] > 0
+    assert set(on_disk["weights"]) == {"layer0", "layer1"}
+    assert set(on_disk["weights"]["layer0"]) >= {"mean_abs", "std", "fro_norm"}
+    assert on_disk["choices"]["dataset"] == "synthetic"
+    assert "train/loss" in on_disk["metrics"]
+    resolved = OmegaConf.load(tmp_path / "config_resolved.yaml")
+    assert resolved.seed == 5 and list(resolved.model.hidden_dims) == [32, 32]
+
+
+def test_same_seed_gives_same_result_on_cpu(tmp_path):
+    a = train(compose_cfg(tiny_overrides(), tmp_path / "a"))
+    b = train(compose_cfg(tiny_overrides(), tmp_path / "b"))
+    c = train(compose_cfg(tiny_overrides("seed=1"), tmp_path / "c"))
+    assert a["weights"] == b["weights"] and a["test/error_goodness"] == b["test/error_goodness"]
+    assert a["weights"] != c["weights"]
+
+
+def test_nan_loss_is_recorded_as_diverged(tmp_path):
+    results = train(compose_cfg(tiny_overrides("model.optimizer.lr=1e30"), tmp_path))
+    assert results["status"] == "diverged"
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk["status"] == "diverged" and on_disk["test/error_goodness"] is None
+
+
+def test_existing_results_are_never_overwritten(tmp_path):
+    train(compose_cfg(tiny_overrides("trainer.max_epochs=1"), tmp_path))
+    before = (tmp_path / "results.json").read_text()
+    with pytest.raises(UserInputError, match="already exists"):
+        train(compose_cfg(tiny_overrides("trainer.max_epochs=1"), tmp_path))
+    assert (tmp_path / "results.json").read_text() == before
+    train(compose_cfg(tiny_overrides("trainer.max_epochs=1", "overwrite=true"), tmp_path))
+
+
+def test_val_size_zero_trains_on_everything_and_skips_validation(tmp_path):
+    results = train(compose_cfg(tiny_overrides("dataset.val_size=0"), tmp_path))
+    assert results["val/error_goodness"] is None and results["test/error_goodness"] is not None
+
+
+def test_csv_logger_writes_metrics(tmp_path):
+    train(compose_cfg(tiny_overrides("logger=csv"), tmp_path))
+    text = (tmp_path / "csv" / "metrics.csv").read_text()
+    assert "val/error_goodness" in text and "train/layer1/goodness_pos" in text
