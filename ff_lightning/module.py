@@ -16,7 +16,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from ff_lightning.goodness import ff_loss, goodness, threshold_accuracy
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot, wrong_labels
 from ff_lightning.nets import FFNet
-from ff_lightning.thresholds import ThresholdSchedule, thetas
+from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
@@ -38,6 +38,7 @@ class FFModule(L.LightningModule):
         label_scale: float | None = None,
         goodness_from_layer: int = 1,
         divergence_check_every: int = 50,
+        threshold_range_fraction: float | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -50,13 +51,15 @@ class FFModule(L.LightningModule):
         self.label_scale = label_scale
         self.goodness_from_layer = goodness_from_layer
         self.threshold_schedule = threshold
+        self.activation_bound = activation_bound(activation)
+        self.threshold_range_fraction = threshold_range_fraction
         self.optimizer_factory = optimizer
         self.head_optimizer_factory = head_optimizer or optimizer
         self.divergence_check_every = divergence_check_every
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
         self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
-        self.thetas = thetas(threshold, self.hidden_dims, epoch=0)
+        self.thetas = self.thresholds_at(epoch=0)
         self.metrics = nn.ModuleDict(
             {
                 f"{stage}_{mode}": MulticlassAccuracy(num_classes, average="micro")
@@ -68,6 +71,15 @@ class FFModule(L.LightningModule):
         self._stats = torch.zeros(len(self.hidden_dims), len(_STATS))
         self._head_loss = torch.zeros(())
         self._steps = 0
+
+    def thresholds_at(self, epoch: int) -> list[float]:
+        return thetas(
+            self.threshold_schedule,
+            self.hidden_dims,
+            epoch,
+            bound=self.activation_bound,
+            range_fraction=self.threshold_range_fraction,
+        )
 
     # -- inputs ---------------------------------------------------------------------------------
     def with_label(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -99,7 +111,7 @@ class FFModule(L.LightningModule):
         return opts
 
     def on_train_epoch_start(self) -> None:
-        self.thetas = thetas(self.threshold_schedule, self.hidden_dims, epoch=self.current_epoch)
+        self.thetas = self.thresholds_at(self.current_epoch)
         self._stats = torch.zeros(len(self.hidden_dims), len(_STATS), device=self.device)
         self._head_loss = torch.zeros((), device=self.device)
         self._steps = 0
@@ -183,5 +195,5 @@ class FFModule(L.LightningModule):
         self._eval_epoch_end("test")
 
     @property
-    def ff_layers(self) -> list[nn.Linear]:
+    def hidden_layers(self) -> list[nn.Linear]:
         return [layer.linear for layer in self.net.layers]

@@ -1,4 +1,4 @@
-"""What a run leaves behind: weight statistics and results.json."""
+"""results.json: what a run leaves behind for reports and sweeps."""
 
 import json
 import math
@@ -6,21 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
-
-
-def weight_stats(layers: list[nn.Linear]) -> dict[str, dict[str, float]]:
-    """Mean |w|, std and Frobenius norm of each layer's weight matrix (biases left out)."""
-    stats = {}
-    for i, layer in enumerate(layers):
-        w = layer.weight.detach().float()
-        stats[f"layer{i}"] = {
-            "mean_abs": w.abs().mean().item(),
-            "std": w.std().item(),
-            "fro_norm": torch.linalg.matrix_norm(w).item(),
-            "shape": list(w.shape),
-        }
-    return stats
 
 
 def _json_safe(value: Any) -> Any:

@@ -51,9 +51,55 @@ def custom(num_layers: int, epoch: int = 0, multipliers: list[float] = ()) -> li
     return [float(k) for k in multipliers]
 
 
-def thetas(schedule: ThresholdSchedule, units: list[int], epoch: int = 0) -> list[float]:
-    """Absolute thresholds theta_l = k_l * units_l for the given epoch."""
+def inverted_pyramid(
+    num_layers: int,
+    epoch: int = 0,
+    start: float = 0.5,
+    end: float = 0.3,
+    shape: str = "linear",
+) -> list[float]:
+    """Multipliers that fall with depth: a pyramid whose first layer has the largest threshold."""
+    return pyramid(num_layers, epoch, start=start, end=end, shape=shape)
+
+
+def scheduled(
+    num_layers: int,
+    epoch: int = 0,
+    start: float = 0.15,
+    factor: float = 1.1,
+    every: int = 10,
+) -> list[float]:
+    """One multiplier for all layers that grows during training (the paper's code: 0.15, x1.1
+    every 10 epochs), so early training separates positives from negatives at a low bar."""
+    return [start * factor ** (epoch // every)] * num_layers
+
+
+# largest |activation| of the bounded activations: a unit bounded by B adds at most B^2 to goodness
+ACTIVATION_BOUNDS = {"Tanh": 1.0, "Sigmoid": 1.0, "Hardtanh": 1.0, "Softsign": 1.0}
+
+
+def activation_bound(activation: object) -> float | None:
+    """The bound on |output| of a bounded activation module, None for an unbounded one."""
+    return ACTIVATION_BOUNDS.get(type(activation).__name__)
+
+
+def thetas(
+    schedule: ThresholdSchedule,
+    units: list[int],
+    epoch: int = 0,
+    bound: float | None = None,
+    range_fraction: float | None = None,
+) -> list[float]:
+    """Absolute thresholds theta_l = k_l * units_l for the given epoch.
+
+    With a bounded activation (|a| <= bound) the largest reachable goodness is units * bound^2,
+    so theta = units is out of reach for positives. `range_fraction` caps every theta at that
+    fraction of the reachable maximum; it changes nothing for unbounded activations.
+    """
     ks = schedule(len(units), epoch)
     if len(ks) != len(units):
         raise ValueError(f"threshold schedule gave {len(ks)} multipliers for {len(units)} layers")
-    return [k * n for k, n in zip(ks, units, strict=True)]
+    out = [k * n for k, n in zip(ks, units, strict=True)]
+    if bound is not None and range_fraction is not None:
+        out = [min(t, range_fraction * n * bound**2) for t, n in zip(out, units, strict=True)]
+    return out

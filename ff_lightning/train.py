@@ -15,8 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 from ff_lightning.callbacks import EpochSummary
 from ff_lightning.errors import UserInputError
 from ff_lightning.loggers import finish_wandb
-from ff_lightning.results import weight_stats, write_results
+from ff_lightning.results import write_results
 from ff_lightning.validate import validate_config
+from ff_lightning.weights import weight_stats
 
 log = logging.getLogger("ff_lightning")
 
@@ -33,6 +34,13 @@ def hydra_choices() -> dict[str, str]:
     if not HydraConfig.initialized():
         return {}
     return {k: v for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
+
+
+def hydra_overrides() -> list[str]:
+    """The command-line overrides of this run (of this job, in a sweep)."""
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -81,7 +89,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         if not diverged and cfg.get("test", True):
             trainer.test(model, datamodule=datamodule, verbose=False)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
-        layers = model.ff_layers if hasattr(model, "ff_layers") else model.linear_layers
         results: dict[str, Any] = {
             "status": "diverged" if diverged else "completed",
             "seed": cfg.seed,
@@ -93,9 +100,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "epoch_seconds": summary.train_seconds,
             "wall_seconds": time.perf_counter() - started,
             "choices": hydra_choices(),
+            "overrides": hydra_overrides(),
             "hidden_dims": list(cfg.model.get("hidden_dims", [])),
             "thresholds": list(getattr(model, "thetas", [])),
-            "weights": weight_stats(layers),
+            "weights": weight_stats(model.hidden_layers),
         }
         for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
             results[key] = None if diverged else metrics.get(key)
@@ -106,7 +114,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
                 f"weights/{layer}/{k}": v
                 for layer, s in results["weights"].items()
                 for k, v in s.items()
-                if k != "shape"
+                if k in ("mean_abs", "std", "fro_norm")
             }
             logger.log_metrics(flat)
     finally:

@@ -15,15 +15,30 @@ CONF_DIR = ROOT / "conf"
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("FF_DATA_DIR", ROOT.parent / "shared" / "data")).resolve()
+    """FF_DATA_DIR, else ../shared/data beside the checkout, else the project's default data/."""
+    if "FF_DATA_DIR" in os.environ:
+        return Path(os.environ["FF_DATA_DIR"]).resolve()
+    shared = ROOT.parent / "shared" / "data"
+    return shared.resolve() if shared.is_dir() else ROOT / "data"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mnist_dir() -> Path:
+    """The data directory, with MNIST downloaded into it first where it is missing and we are online."""
     path = data_dir()
-    if not (path / "mnist").is_dir():
-        pytest.fail(f"MNIST not found in {path}/mnist: set FF_DATA_DIR")
+    from ff_lightning.data.mnist import load_mnist
+
+    load_mnist(path, download=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def mnist_gz_folder(mnist_dir: Path) -> Path:
+    """The folder that holds the four original .gz files (<dir>/mnist or torchvision's MNIST/raw)."""
+    for folder in (mnist_dir / "mnist", mnist_dir / "MNIST" / "raw"):
+        if (folder / "t10k-labels-idx1-ubyte.gz").is_file():
+            return folder
+    pytest.fail(f"no MNIST .gz files under {mnist_dir}")
 
 
 def compose_cfg(overrides: list[str], output_dir: Path | None = None) -> DictConfig:

@@ -20,7 +20,7 @@ def results_under(folder: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*/results.json"))]
 
 
-def test_smoke_experiment_on_real_mnist(tmp_path):
+def test_smoke_experiment_on_real_mnist(mnist_dir, tmp_path):
     proc = run_train(
         ["experiment=smoke", "logger=csv", "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"]
     )
@@ -33,7 +33,7 @@ def test_smoke_experiment_on_real_mnist(tmp_path):
     assert "epoch 6/6 | train/loss" in proc.stdout + proc.stderr
 
 
-def test_sweep_over_activations_runs_every_job_in_its_own_folder(tmp_path):
+def test_sweep_over_activations_runs_every_job_in_its_own_folder(mnist_dir, tmp_path):
     # the README's sweep, on a slice of real MNIST so that the test stays short
     proc = run_train(
         [

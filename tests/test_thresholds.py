@@ -1,6 +1,17 @@
-import pytest
+from functools import partial
 
-from ff_lightning.thresholds import constant, custom, pyramid, thetas
+import pytest
+from torch import nn
+
+from ff_lightning.thresholds import (
+    activation_bound,
+    constant,
+    custom,
+    inverted_pyramid,
+    pyramid,
+    scheduled,
+    thetas,
+)
 
 
 def test_constant_defaults_to_number_of_units():
@@ -36,3 +47,24 @@ def test_custom_needs_one_multiplier_per_layer():
     assert custom(2, multipliers=[0.2, 0.7]) == [0.2, 0.7]
     with pytest.raises(ValueError, match="3 values for 2 layers"):
         custom(2, multipliers=[1, 2, 3])
+
+
+def test_inverted_pyramid_falls_with_depth():
+    assert inverted_pyramid(3, start=0.5, end=0.3) == pytest.approx([0.5, 0.4, 0.3])
+
+
+def test_scheduled_grows_every_ten_epochs():
+    assert scheduled(2, epoch=0) == pytest.approx([0.15, 0.15])
+    assert scheduled(2, epoch=9) == pytest.approx([0.15, 0.15])
+    assert scheduled(2, epoch=10) == pytest.approx([0.165, 0.165])
+    assert scheduled(1, epoch=25) == pytest.approx([0.1815])
+    assert scheduled(1, epoch=7, start=1.0, factor=2.0, every=3) == pytest.approx([4.0])
+
+
+def test_range_fraction_caps_thresholds_of_bounded_activations_only():
+    assert activation_bound(nn.Tanh()) == 1.0 and activation_bound(nn.Sigmoid()) == 1.0
+    assert activation_bound(nn.ReLU()) is None
+    assert thetas(constant, [100, 200], bound=1.0, range_fraction=0.5) == [50.0, 100.0]
+    assert thetas(constant, [100, 200], bound=None, range_fraction=0.5) == [100.0, 200.0]
+    low = partial(constant, k=0.2)
+    assert thetas(low, [100], bound=1.0, range_fraction=0.5) == [20.0]

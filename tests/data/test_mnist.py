@@ -17,11 +17,11 @@ def test_reads_the_original_gz_files(mnist_dir):
     assert data["x_train"].reshape(60000, -1)[:, :10].max() == 0
 
 
-def test_reads_torchvisions_layout(mnist_dir, tmp_path):
+def test_reads_torchvisions_layout(mnist_dir, mnist_gz_folder, tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for name in FILES.values():
-        with gzip.open(mnist_dir / "mnist" / f"{name}.gz") as src, open(raw / name, "wb") as dst:
+        with gzip.open(mnist_gz_folder / f"{name}.gz") as src, open(raw / name, "wb") as dst:
             shutil.copyfileobj(src, dst)
     data = load_mnist(tmp_path, download=False)
     reference = load_mnist(mnist_dir, download=False)
@@ -37,9 +37,11 @@ def test_missing_folder_fails_with_one_line_naming_folder_and_variable(tmp_path)
     assert str(missing) in msg and "FF_DATA_DIR" in msg and "\n" not in msg
 
 
-def test_altered_file_fails_its_checksum(mnist_dir, tmp_path):
+def test_altered_file_fails_its_checksum(mnist_gz_folder, tmp_path):
     folder = tmp_path / "mnist"
-    shutil.copytree(mnist_dir / "mnist", folder)
+    folder.mkdir()
+    for name in FILES.values():
+        shutil.copy(mnist_gz_folder / f"{name}.gz", folder)
     target = folder / "t10k-labels-idx1-ubyte.gz"
     target.chmod(0o644)
     target.write_bytes(target.read_bytes()[:-10])

@@ -1,0 +1,243 @@
+"""Seconds per training epoch: the suite's FFModule through the real Trainer, the same math as a
+minimal eager PyTorch loop, and the backprop twin, all in one process on the same data.
+
+    python benchmarks/bench_epoch.py --device cpu --batches 60        # a tenth of an MNIST epoch
+    python benchmarks/bench_epoch.py --device cuda                     # a whole epoch on a GPU
+
+Each timing runs after a warm-up, is repeated, and the median is scaled to a full epoch
+(`--train-size` samples). It prints one JSON object: seconds per epoch for each, the ratios
+`suite_over_eager` and `ff_over_bp`, the matmul floor (the same GEMMs alone), and the time of
+goodness inference over the 10k test set.
+"""
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import lightning.pytorch as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ff_lightning.backprop import BPModule  # noqa: E402
+from ff_lightning.callbacks import EpochSummary  # noqa: E402
+from ff_lightning.data.tensors import TensorDataModule  # noqa: E402
+from ff_lightning.goodness import rms_normalise  # noqa: E402
+from ff_lightning.module import FFModule  # noqa: E402
+from ff_lightning.thresholds import constant  # noqa: E402
+
+
+class RandomImages(TensorDataModule):
+    """MNIST-shaped data; timing does not depend on pixel values, so no files are needed."""
+
+    input_dim = 784
+    num_classes = 10
+
+    def __init__(self, n_train: int, n_test: int, **kwargs) -> None:
+        super().__init__(val_size=0, **kwargs)
+        self.n_train, self.n_test = n_train, n_test
+
+    def load(self):
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(self.n_train + self.n_test, 784, generator=g)
+        x[:, :10] = 0
+        y = torch.randint(0, 10, (self.n_train + self.n_test,), generator=g)
+        return x[: self.n_train], y[: self.n_train], x[self.n_train :], y[self.n_train :]
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_trainer(
+    make_module, dm: TensorDataModule, device: torch.device, repeats: int, **trainer_kw
+) -> list[float]:
+    """Training-epoch seconds measured inside the Trainer (EpochSummary), one fit per repeat."""
+    module = make_module()
+    times = []
+    for i in range(repeats + 1):  # the first fit is the warm-up
+        summary = EpochSummary()
+        trainer = L.Trainer(
+            accelerator=device.type if device.type != "cuda" else "gpu",
+            devices=1,
+            max_epochs=1,
+            logger=False,
+            enable_progress_bar=False,
+            enable_checkpointing=False,
+            enable_model_summary=False,
+            limit_val_batches=0,
+            callbacks=[summary],
+            **trainer_kw,
+        )
+        trainer.fit(module, datamodule=dm)
+        if i:
+            times.append(summary.train_seconds[-1])
+    return times
+
+
+def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, device) -> float:
+    """The suite's math, written as a plain loop: per layer rms-normalise, linear, ReLU, goodness,
+    softplus loss on positives and negatives as one batch, own Adam; then the softmax head on a
+    neutral-label pass."""
+    dims = [784, *widths]
+    layers = [nn.Linear(a, b).to(device) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    opts = [torch.optim.Adam(layer.parameters(), lr=lr) for layer in layers]
+    head = nn.Linear(sum(widths[1:]), 10).to(device)
+    head_opt = torch.optim.Adam(head.parameters(), lr=lr)
+    thetas = [float(w) for w in widths]
+    eye = torch.eye(10, device=device)
+
+    def embed(xb, code):
+        out = xb.clone()
+        out[:, :10] = code * xb.amax(dim=1, keepdim=True)
+        return out
+
+    def one_pass(order):
+        for b in range(n_batches):
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            xb, yb = x[idx], y[idx]
+            wrong = (yb + torch.randint(1, 10, yb.shape, device=device)) % 10
+            h = torch.cat([embed(xb, eye[yb]), embed(xb, eye[wrong])])
+            n = xb.shape[0]
+            for layer, opt, theta in zip(layers, opts, thetas, strict=True):
+                out = F.relu(layer(rms_normalise(h)))
+                g = out.pow(2).sum(dim=1)
+                loss = F.softplus(theta - g[:n]).mean() + F.softplus(g[n:] - theta).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                h = out.detach()
+            with torch.no_grad():
+                h = embed(xb, torch.full((n, 10), 0.1, device=device))
+                feats = []
+                for layer in layers:
+                    h = F.relu(layer(rms_normalise(h)))
+                    feats.append(rms_normalise(h))
+                feats = torch.cat(feats[1:], dim=1)
+            head_loss = F.cross_entropy(head(feats), yb)
+            head_opt.zero_grad(set_to_none=True)
+            head_loss.backward()
+            head_opt.step()
+
+    order = torch.randperm(len(y), device=device)
+    one_pass(order[: batch_size * min(n_batches, 3)])  # warm-up
+    sync(device)
+    start = time.perf_counter()
+    one_pass(order)
+    sync(device)
+    return time.perf_counter() - start
+
+
+def matmul_floor(widths, batch_size, n_batches, device) -> float:
+    """Only the GEMMs of the FF step (forward and weight gradient for 2B rows per layer), timed."""
+    dims = [784, *widths]
+    ws = [torch.randn(b, a, device=device) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    hs = [torch.randn(2 * batch_size, a, device=device) for a in dims[:-1]]
+    gs = [torch.randn(2 * batch_size, b, device=device) for b in dims[1:]]
+
+    def run(k):
+        for _ in range(k):
+            for w, h, g in zip(ws, hs, gs, strict=True):
+                torch.mm(h, w.t())
+                torch.mm(g.t(), h)
+
+    run(2)
+    sync(device)
+    start = time.perf_counter()
+    run(n_batches)
+    sync(device)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--widths", default="2000,2000,2000,2000", help="hidden widths, comma separated")
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument(
+        "--batches", type=int, default=None, help="batches timed per repeat (default: a whole epoch)"
+    )
+    p.add_argument("--train-size", type=int, default=60000, help="samples in a full epoch")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--skip-bp", action="store_true")
+    args = p.parse_args(argv)
+    # stdout carries the JSON alone
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+
+    device = torch.device(args.device)
+    widths = [int(w) for w in args.widths.split(",")]
+    per_epoch = -(-args.train_size // args.batch_size)
+    n_batches = min(args.batches or per_epoch, per_epoch)
+    scale = per_epoch / n_batches
+    dm = RandomImages(n_train=n_batches * args.batch_size, n_test=10000, batch_size=args.batch_size)
+    dm.prepare_splits()
+    L.seed_everything(0, verbose=False)
+
+    def make_ff():
+        return FFModule(
+            input_dim=784,
+            num_classes=10,
+            hidden_dims=widths,
+            activation=nn.ReLU(),
+            threshold=constant,
+            optimizer=partial(torch.optim.Adam, lr=args.lr),
+        )
+
+    suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats)]
+    x, y = (t.to(device) for t in dm.splits["train"])
+    eager = [
+        eager_ff_epoch(x, y, widths, args.batch_size, n_batches, args.lr, device) * scale
+        for _ in range(args.repeats)
+    ]
+    floor = [matmul_floor(widths, args.batch_size, n_batches, device) * scale for _ in range(args.repeats)]
+    out = {
+        "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "widths": widths,
+        "batch_size": args.batch_size,
+        "batches_timed": n_batches,
+        "batches_per_epoch": per_epoch,
+        "repeats": args.repeats,
+        "suite_s_per_epoch": statistics.median(suite),
+        "eager_s_per_epoch": statistics.median(eager),
+        "matmul_floor_s_per_epoch": statistics.median(floor),
+    }
+    out["suite_over_eager"] = out["suite_s_per_epoch"] / out["eager_s_per_epoch"]
+    out["suite_over_floor"] = out["suite_s_per_epoch"] / out["matmul_floor_s_per_epoch"]
+    if not args.skip_bp:
+
+        def make_bp():
+            return BPModule(784, 10, widths, nn.ReLU(), partial(torch.optim.Adam, lr=args.lr))
+
+        bp = [t * scale for t in time_trainer(make_bp, dm, device, args.repeats)]
+        out["bp_s_per_epoch"] = statistics.median(bp)
+        out["ff_over_bp"] = out["suite_s_per_epoch"] / out["bp_s_per_epoch"]
+
+    model = make_ff().to(device)
+    x_test = dm.splits["test"][0].to(device)
+    model.predict_goodness(x_test[:1000])  # warm-up
+    evals = []
+    for _ in range(args.repeats):
+        sync(device)
+        start = time.perf_counter()
+        for i in range(0, len(x_test), 1000):
+            model.predict_goodness(x_test[i : i + 1000])
+        sync(device)
+        evals.append(time.perf_counter() - start)
+    out["eval_goodness_10k_s"] = statistics.median(evals)
+    print(json.dumps(out, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()

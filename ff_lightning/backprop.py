@@ -1,0 +1,100 @@
+"""The backprop twin: the same widths and activation, trained end to end with cross-entropy.
+
+It reads the plain image (no label written in), and logs the same error fields as FFModule so
+that reports and sweeps treat both alike; for it both fields hold the plain classification error.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import lightning.pytorch as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+
+
+class BPModule(L.LightningModule):
+    def __init__(
+        self,
+        input_dim: int,
+        num_classes: int,
+        hidden_dims: list[int],
+        activation: nn.Module,
+        optimizer: OptimizerFactory,
+        **ff_only: Any,
+    ) -> None:
+        """`ff_only` takes the FF settings (threshold, label mode, ...) that an experiment config
+        may give both models; they mean nothing to a backprop network."""
+        super().__init__()
+        self.save_hyperparameters(ignore=["activation", "optimizer", "ff_only"], logger=False)
+        dims = [input_dim, *hidden_dims]
+        layers: list[nn.Module] = []
+        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
+            layers += [nn.Linear(d_in, d_out), activation]
+        self.net = nn.Sequential(*layers, nn.Linear(dims[-1], num_classes))
+        self.optimizer_factory = optimizer
+        self.metrics = nn.ModuleDict(
+            {stage: MulticlassAccuracy(num_classes, average="micro") for stage in ("val", "test")}
+        )
+        self.diverged = False
+        self._loss_sum = torch.zeros(())
+        self._steps = 0
+
+    @property
+    def hidden_layers(self) -> list[nn.Linear]:
+        return [m for m in self.net if isinstance(m, nn.Linear)][:-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return self.optimizer_factory(self.parameters())
+
+    def on_train_epoch_start(self) -> None:
+        self._loss_sum = torch.zeros((), device=self.device)
+        self._steps = 0
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
+        if self.diverged:
+            return None  # skips the optimizer step
+        x, y = batch
+        loss = F.cross_entropy(self(x), y)
+        self._loss_sum += loss.detach()
+        self._steps += 1
+        return loss
+
+    def epoch_metrics(self) -> dict[str, torch.Tensor]:
+        return {"train/loss": self._loss_sum.cpu() / max(self._steps, 1)}
+
+    def on_train_epoch_end(self) -> None:
+        metrics = self.epoch_metrics()
+        if not torch.isfinite(metrics["train/loss"]):
+            self.diverged = True
+            self.trainer.should_stop = True
+        self.log_dict(metrics)
+
+    def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
+        x, y = batch
+        self.metrics[stage].update(self(x).argmax(dim=1), y)
+
+    def _eval_epoch_end(self, stage: str) -> None:
+        error = 100.0 * (1.0 - self.metrics[stage].compute())
+        self.metrics[stage].reset()
+        self.log_dict(
+            {f"{stage}/error": error, f"{stage}/error_goodness": error, f"{stage}/error_head": error}
+        )
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self._eval_epoch_end("val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_epoch_end("test")

@@ -1,0 +1,288 @@
+"""Turn a sweep folder into tables and figures.
+
+    python -m ff_lightning.report SWEEP_DIR [--out DIR] [--no-wandb]
+
+Reads every results.json under SWEEP_DIR, writes report.md (one markdown table per swept
+setting: mean +- std over seeds of the test error in both inference modes, runs, diverged runs)
+and PNG plots, and prints the tables. Job folders without results.json count as failed. When the
+runs logged to W&B, the figures and tables go to a W&B run in the sweep's group as well.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ff_lightning.weights import ratio_table, weight_ratios
+
+MODES = ("test/error_goodness", "test/error_head")
+IGNORED_KEYS = {"seed", "hydra.sweep.dir", "hydra.run.dir", "hydra.sweep.subdir"}
+
+
+def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:
+    """All results.json under sweep_dir, and the job folders (holding .hydra/) that have none."""
+    runs = []
+    for path in sorted(sweep_dir.rglob("results.json")):
+        run = json.loads(path.read_text())
+        run["_dir"] = str(path.parent)
+        runs.append(run)
+    done = {Path(r["_dir"]) for r in runs}
+    failed = sorted(p.parent for p in sweep_dir.rglob(".hydra") if p.parent not in done)
+    return runs, failed
+
+
+def settings(run: dict[str, Any]) -> dict[str, str]:
+    """key -> value of the run's overrides, with config-group choices filled in."""
+    out = {k: str(v) for k, v in run.get("choices", {}).items()}
+    for item in run.get("overrides", []):
+        key, _, value = item.lstrip("+~").partition("=")
+        out[key] = value
+    return out
+
+
+def swept_keys(runs: list[dict[str, Any]]) -> list[str]:
+    """Settings whose value differs between runs (seeds aside): what the sweep compared."""
+    values: dict[str, set[str]] = defaultdict(set)
+    all_keys: set[str] = set()
+    for run in runs:
+        s = settings(run)
+        all_keys |= set(s)
+        for k, v in s.items():
+            values[k].add(v)
+    for run in runs:  # a key missing from some runs also varies
+        for k in all_keys - set(settings(run)):
+            values[k].add("(default)")
+    return sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
+
+
+def _mean_std(xs: list[float]) -> str:
+    if not xs:
+        return "n/a"
+    if len(xs) == 1:
+        return f"{xs[0]:.2f}"
+    return f"{statistics.mean(xs):.2f} +- {statistics.stdev(xs):.2f}"
+
+
+def summarise(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        groups[settings(run).get(key, "(default)")].append(run)
+    rows = []
+    for value, group in groups.items():
+        done = [r for r in group if r.get("status") == "completed"]
+        row: dict[str, Any] = {
+            "value": value,
+            "runs": len(group),
+            "diverged": sum(r.get("status") == "diverged" for r in group),
+        }
+        for mode in MODES:
+            row[mode] = [r[mode] for r in done if r.get(mode) is not None]
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["value"])
+
+
+def markdown_table(key: str, rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"| {key} | test error, goodness (%) | test error, head (%) | runs | diverged |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['value']} | {_mean_std(r[MODES[0]])} | {_mean_std(r[MODES[1]])} "
+            f"| {r['runs']} | {r['diverged']} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_errors(key: str, rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(rows) + 2), 3.5))
+    width = 0.38
+    for j, (mode, label) in enumerate(zip(MODES, ("goodness", "head"), strict=True)):
+        means = [statistics.mean(r[mode]) if r[mode] else float("nan") for r in rows]
+        stds = [statistics.stdev(r[mode]) if len(r[mode]) > 1 else 0.0 for r in rows]
+        xs = [i + (j - 0.5) * width for i in range(len(rows))]
+        ax.bar(xs, means, width, yerr=stds, capsize=3, label=label)
+    ax.set_xticks(range(len(rows)), [r["value"] for r in rows], rotation=20)
+    ax.set_xlabel(key)
+    ax.set_ylabel("test error (%)")
+    ax.set_title(f"test error by {key} (mean +- std over seeds)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _by_model(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        if run.get("weights"):
+            out[run.get("choices", {}).get("model", "ff_mlp")].append(run)
+    return out
+
+
+def _mean_weights(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    layers = runs[0]["weights"].keys()
+    return {
+        layer: {
+            stat: statistics.mean(r["weights"][layer][stat] for r in runs if layer in r["weights"])
+            for stat in ("mean_abs", "std")
+        }
+        for layer in layers
+    }
+
+
+def plot_weights(ff: dict[str, Any], bp: dict[str, Any] | None, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = list(ff)
+    fig, ax = plt.subplots(figsize=(1.4 * len(layers) + 2, 3.5))
+    width = 0.38
+    ax.bar(
+        [i - width / 2 for i in range(len(layers))], [ff[k]["mean_abs"] for k in layers], width, label="FF"
+    )
+    if bp:
+        ax.bar(
+            [i + width / 2 for i in range(len(layers))],
+            [bp[k]["mean_abs"] for k in layers],
+            width,
+            label="BP",
+        )
+    ax.set_xticks(range(len(layers)), layers)
+    ax.set_yscale("log")
+    ax.set_ylabel("mean |w|")
+    ax.set_title("per-layer weight magnitude" + (": FF vs backprop" if bp else ""))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_histograms(examples: dict[str, dict[str, Any]], path: Path) -> None:
+    """One panel per layer, one histogram per model (the first run of each)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = sorted(
+        {layer for w in examples.values() for layer in w}, key=lambda s: int(s.removeprefix("layer"))
+    )
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 3), squeeze=False)
+    for ax, layer in zip(axes[0], layers, strict=True):
+        for model, weights in examples.items():
+            if layer not in weights or "hist_counts" not in weights[layer]:
+                continue
+            lo, hi = weights[layer]["hist_range"]
+            counts = weights[layer]["hist_counts"]
+            step = (hi - lo) / len(counts)
+            ax.stairs(counts, [lo + i * step for i in range(len(counts) + 1)], label=model, fill=False)
+        ax.set_title(layer)
+        ax.set_yscale("log")
+        ax.set_xlabel("w")
+    axes[0][0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def build_report(sweep_dir: Path, out_dir: Path | None = None) -> tuple[str, list[Path]]:
+    """Write report.md and the PNGs; return the markdown and the figure paths."""
+    out_dir = out_dir or sweep_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs, failed = load_runs(sweep_dir)
+    if not runs and not failed:
+        raise SystemExit(f"report: error: no results.json under {sweep_dir}")
+    n_div = sum(r.get("status") == "diverged" for r in runs)
+    parts = [
+        f"# Report: {sweep_dir}",
+        "",
+        f"{len(runs) + len(failed)} runs: {len(runs) - n_div} completed, {n_div} diverged, "
+        f"{len(failed)} failed (no results.json).",
+    ]
+    if failed:
+        parts += ["", "Failed runs: " + ", ".join(str(p) for p in failed)]
+    figures: list[Path] = []
+    keys = swept_keys(runs) or ["model"]
+    for key in keys:
+        rows = summarise(runs, key)
+        parts += ["", f"## {key}", "", markdown_table(key, rows)]
+        fig = out_dir / f"error_by_{key.replace('/', '_').replace('.', '_')}.png"
+        plot_errors(key, rows, fig)
+        figures.append(fig)
+        parts += ["", f"![test error by {key}]({fig.name})"]
+
+    models = _by_model(runs)
+    if models:
+        ff_runs = models.get("ff_mlp") or next(iter(models.values()))
+        ff = _mean_weights(ff_runs)
+        bp = (
+            _mean_weights(models["backprop_mlp"]) if "backprop_mlp" in models and "ff_mlp" in models else None
+        )
+        parts += ["", "## Weights"]
+        if bp:
+            parts += [
+                "",
+                "Mean over runs of each model; ratio = FF / backprop.",
+                "",
+                ratio_table(weight_ratios(ff, bp)),
+            ]
+        fig = out_dir / "weights_ff_vs_bp.png" if bp else out_dir / "weights.png"
+        plot_weights(ff, bp, fig)
+        figures.append(fig)
+        hist = out_dir / "weight_histograms.png"
+        plot_histograms({name: rs[0]["weights"] for name, rs in models.items()}, hist)
+        figures.append(hist)
+        parts += ["", f"![weights]({fig.name})", "", f"![weight histograms]({hist.name})"]
+
+    text = "\n".join(parts) + "\n"
+    (out_dir / "report.md").write_text(text)
+    return text, figures
+
+
+def log_to_wandb(sweep_dir: Path, text: str, figures: list[Path]) -> None:
+    import wandb
+
+    from ff_lightning.loggers import resolve_wandb_mode
+
+    run = wandb.init(
+        project="ff-lightning",
+        group=sweep_dir.name,
+        job_type="report",
+        dir=str(sweep_dir),
+        mode=resolve_wandb_mode("auto"),
+    )
+    run.log({fig.stem: wandb.Image(str(fig)) for fig in figures})
+    run.summary["report_markdown"] = text
+    run.finish()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ff_lightning.report", description=__doc__.split("\n")[0])
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: SWEEP_DIR)")
+    parser.add_argument("--no-wandb", action="store_true", help="do not send the figures to W&B")
+    args = parser.parse_args(argv)
+    if not args.sweep_dir.is_dir():
+        raise SystemExit(f"report: error: {args.sweep_dir} is not a folder")
+    text, figures = build_report(args.sweep_dir, args.out)
+    print(text)
+    print("wrote", args.out or args.sweep_dir, "/ report.md and", ", ".join(f.name for f in figures))
+    runs, _ = load_runs(args.sweep_dir)
+    if not args.no_wandb and any(r.get("choices", {}).get("logger") == "wandb" for r in runs):
+        log_to_wandb(args.sweep_dir, text, figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

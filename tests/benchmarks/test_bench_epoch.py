@@ -1,0 +1,43 @@
+"""The benchmark runs at a tiny size and prints valid JSON (a smoke test: no timing is asserted)."""
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_benchmark_prints_one_json_object():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_epoch.py"),
+            "--device",
+            "cpu",
+            "--widths",
+            "32,32",
+            "--batches",
+            "3",
+            "--repeats",
+            "1",
+            "--train-size",
+            "1000",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    for key in (
+        "suite_s_per_epoch",
+        "eager_s_per_epoch",
+        "bp_s_per_epoch",
+        "matmul_floor_s_per_epoch",
+        "suite_over_eager",
+        "ff_over_bp",
+        "eval_goodness_10k_s",
+    ):
+        assert out[key] > 0, key
+    assert out["batches_per_epoch"] == 10 and out["batches_timed"] == 3

@@ -1,0 +1,85 @@
+"""The sweep scripts run as a user runs them, with tiny settings appended."""
+
+import json
+import os
+import subprocess
+
+from tests.conftest import ROOT, data_dir
+
+TINY = [
+    "dataset=synthetic",
+    "model.hidden_dims=[32,32]",
+    "model.goodness_from_layer=0",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "logger=csv",
+]
+
+
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FF_DATA_DIR": str(data_dir()), "WANDB_MODE": "offline"}
+    return subprocess.run(
+        ["bash", str(ROOT / "multirun_scripts" / name), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_threshold_ablation_script_sweeps_schedules_and_reports(tmp_path):
+    proc = run_script("threshold_ablation.sh", *TINY, "seed=0,1", f"hydra.sweep.dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = [json.loads(p.read_text()) for p in tmp_path.glob("*/results.json")]
+    assert len(runs) == 8  # 4 schedules x 2 seeds
+    assert {r["choices"]["threshold"] for r in runs} == {
+        "constant",
+        "pyramid",
+        "inverted_pyramid",
+        "scheduled",
+    }
+    report = (tmp_path / "report.md").read_text()
+    assert "8 runs: 8 completed, 0 diverged, 0 failed" in report
+    assert "| scheduled |" in report and "| 2 | 0 |" in report
+    assert (tmp_path / "error_by_threshold.png").is_file()
+    assert "## threshold" in proc.stdout
+
+
+def test_default_seeds_and_sweep_folder(tmp_path):
+    env_root = tmp_path / "sweeps"
+    env = {
+        **os.environ,
+        "FF_DATA_DIR": str(data_dir()),
+        "WANDB_MODE": "offline",
+        "FF_SWEEP_ROOT": str(env_root),
+    }
+    proc = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "multirun_scripts" / "weights_ff_vs_bp.sh"),
+            *TINY[:1],
+            "model.hidden_dims=[16,16]",
+            "trainer.max_epochs=1",
+            "trainer.enable_progress_bar=false",
+            "logger=csv",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (sweep,) = (env_root / "weights_ff_vs_bp").iterdir()
+    runs = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
+    assert sorted((r["choices"]["model"], r["seed"]) for r in runs) == [
+        ("backprop_mlp", 0),
+        ("backprop_mlp", 1),
+        ("backprop_mlp", 2),
+        ("ff_mlp", 0),
+        ("ff_mlp", 1),
+        ("ff_mlp", 2),
+    ]
+    report = (sweep / "report.md").read_text()
+    assert "ratio = FF / backprop" in report and (sweep / "weights_ff_vs_bp.png").is_file()

@@ -1,0 +1,83 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ff_lightning.report import build_report, swept_keys
+from tests.conftest import ROOT
+
+
+def fake_run(folder: Path, status: str, seed: int, threshold: str, error: float | None, model="ff_mlp"):
+    folder.mkdir(parents=True)
+    (folder / ".hydra").mkdir()
+    weights = {
+        f"layer{i}": {
+            "mean_abs": (0.2 if model == "ff_mlp" else 0.01) * (i + 1),
+            "std": 0.3 if model == "ff_mlp" else 0.02,
+            "fro_norm": 1.0,
+            "hist_range": [-1.0, 1.0],
+            "hist_counts": [1, 5, 10, 5, 1],
+        }
+        for i in range(2)
+    }
+    results = {
+        "status": status,
+        "seed": seed,
+        "choices": {"threshold": threshold, "model": model, "logger": "csv"},
+        "overrides": [f"threshold={threshold}", f"seed={seed}", "experiment=smoke"],
+        "test/error_goodness": error,
+        "test/error_head": None if error is None else error + 1.0,
+        "weights": weights,
+    }
+    (folder / "results.json").write_text(json.dumps(results))
+
+
+@pytest.fixture
+def sweep(tmp_path) -> Path:
+    fake_run(tmp_path / "0", "completed", 0, "constant", 2.0)
+    fake_run(tmp_path / "1", "completed", 1, "constant", 4.0)
+    fake_run(tmp_path / "2", "completed", 0, "pyramid", 1.5)
+    fake_run(tmp_path / "3", "diverged", 1, "pyramid", None)
+    (tmp_path / "4" / ".hydra").mkdir(parents=True)  # a job that crashed before writing results
+    return tmp_path
+
+
+def test_swept_keys_ignore_seed_and_fixed_settings(sweep):
+    runs = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
+    assert swept_keys(runs) == ["threshold"]
+
+
+def test_report_tables_account_for_every_run(sweep):
+    text, figures = build_report(sweep)
+    assert "5 runs: 3 completed, 1 diverged, 1 failed (no results.json)" in text
+    assert "| constant | 3.00 +- 1.41 | 4.00 +- 1.41 | 2 | 0 |" in text
+    assert "| pyramid | 1.50 | 2.50 | 2 | 1 |" in text
+    assert (sweep / "report.md").read_text() == text
+    assert {f.name for f in figures} == {"error_by_threshold.png", "weights.png", "weight_histograms.png"}
+    for fig in figures:
+        assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_compares_ff_with_backprop(tmp_path):
+    fake_run(tmp_path / "0", "completed", 0, "constant", 2.0, model="ff_mlp")
+    fake_run(tmp_path / "1", "completed", 0, "constant", 2.5, model="backprop_mlp")
+    text, figures = build_report(tmp_path)
+    assert "| layer0 | 0.2 | 0.01 | 20.0x | 0.3 | 0.02 | 15.0x |" in text
+    assert "weights_ff_vs_bp.png" in {f.name for f in figures}
+
+
+def test_report_cli_prints_tables(sweep):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ff_lightning.report", str(sweep)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| pyramid | 1.50 | 2.50 | 2 | 1 |" in proc.stdout
+
+
+def test_report_on_an_empty_folder_fails_clearly(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ff_lightning.report", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 1 and "no results.json" in proc.stderr
