@@ -83,15 +83,15 @@ def time_trainer(
     return times
 
 
-def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, device) -> float:
+def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, device) -> float:
     """The suite's math, written as a plain loop: per layer rms-normalise, linear, ReLU, goodness,
     softplus loss on positives and negatives as one batch, own Adam; then the softmax head on a
     neutral-label pass."""
     dims = [784, *widths]
     layers = [nn.Linear(a, b).to(device) for a, b in zip(dims[:-1], dims[1:], strict=True)]
-    opts = [torch.optim.Adam(layer.parameters(), lr=lr) for layer in layers]
+    opts = [torch.optim.Adam(layer.parameters(), lr=lr, fused=fused) for layer in layers]
     head = nn.Linear(sum(widths[1:]), 10).to(device)
-    head_opt = torch.optim.Adam(head.parameters(), lr=lr)
+    head_opt = torch.optim.Adam(head.parameters(), lr=lr, fused=fused)
     thetas = [float(w) for w in widths]
     eye = torch.eye(10, device=device)
 
@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--skip-bp", action="store_true")
+    p.add_argument("--no-fused", dest="fused", action="store_false", help="per-tensor Adam instead of fused")
     args = p.parse_args(argv)
     # stdout carries the JSON alone
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -189,13 +190,13 @@ def main(argv: list[str] | None = None) -> dict:
             hidden_dims=widths,
             activation=nn.ReLU(),
             threshold=constant,
-            optimizer=partial(torch.optim.Adam, lr=args.lr),
+            optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused),
         )
 
     suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats)]
     x, y = (t.to(device) for t in dm.splits["train"])
     eager = [
-        eager_ff_epoch(x, y, widths, args.batch_size, n_batches, args.lr, device) * scale
+        eager_ff_epoch(x, y, widths, args.batch_size, n_batches, args.lr, args.fused, device) * scale
         for _ in range(args.repeats)
     ]
     floor = [matmul_floor(widths, args.batch_size, n_batches, device) * scale for _ in range(args.repeats)]
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
         "batches_timed": n_batches,
         "batches_per_epoch": per_epoch,
         "repeats": args.repeats,
+        "fused_adam": args.fused,
         "suite_s_per_epoch": statistics.median(suite),
         "eager_s_per_epoch": statistics.median(eager),
         "matmul_floor_s_per_epoch": statistics.median(floor),
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.skip_bp:
 
         def make_bp():
-            return BPModule(784, 10, widths, nn.ReLU(), partial(torch.optim.Adam, lr=args.lr))
+            return BPModule(784, 10, widths, nn.ReLU(), partial(torch.optim.Adam, lr=args.lr, fused=args.fused))
 
         bp = [t * scale for t in time_trainer(make_bp, dm, device, args.repeats)]
         out["bp_s_per_epoch"] = statistics.median(bp)

@@ -76,3 +76,18 @@ def finish_wandb(logger: object) -> None:
     wandb.finish()
     if offline and run_dir is not None:
         log.info("W&B ran offline; upload this run with: wandb sync %s", run_dir)
+
+
+def log_weight_histograms(logger: object, weights: dict[str, dict]) -> None:
+    """Each layer's weight histogram (from weight_stats) as a W&B histogram."""
+    if not isinstance(logger, WandbLogger):
+        return
+    import wandb
+
+    hists = {}
+    for layer, stats in weights.items():
+        lo, hi = stats["hist_range"]
+        counts = stats["hist_counts"]
+        edges = [lo + (hi - lo) * i / len(counts) for i in range(len(counts) + 1)]
+        hists[f"weights/{layer}/hist"] = wandb.Histogram(np_histogram=(counts, edges))
+    logger.experiment.log(hists)

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.callbacks import EpochSummary
 from ff_lightning.errors import UserInputError
-from ff_lightning.loggers import finish_wandb
+from ff_lightning.loggers import finish_wandb, log_weight_histograms
 from ff_lightning.results import write_results
 from ff_lightning.validate import validate_config
 from ff_lightning.weights import weight_stats
@@ -117,6 +117,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
                 if k in ("mean_abs", "std", "fro_norm")
             }
             logger.log_metrics(flat)
+            log_weight_histograms(logger, results["weights"])
     finally:
         finish_wandb(logger)
     log.info(
