@@ -7,7 +7,7 @@ import hydra
 from omegaconf import DictConfig
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.validate import check_group_overrides
+from ff_lightning.validate import check_group_overrides, check_setting_keys
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
@@ -31,6 +31,7 @@ def main(cfg: DictConfig) -> float | None:
 if __name__ == "__main__":
     try:
         check_group_overrides(sys.argv[1:], CONF_DIR)
+        check_setting_keys(sys.argv[1:], CONF_DIR)
     except UserInputError as exc:
         fail(str(exc))
     main()

@@ -219,7 +219,9 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.skip_bp:
 
         def make_bp():
-            return BPModule(784, 10, widths, nn.ReLU(), partial(torch.optim.Adam, lr=args.lr, fused=args.fused))
+            return BPModule(
+                784, 10, widths, nn.ReLU(), partial(torch.optim.Adam, lr=args.lr, fused=args.fused)
+            )
 
         bp = [t * scale for t in time_trainer(make_bp, dm, device, args.repeats)]
         out["bp_s_per_epoch"] = statistics.median(bp)

@@ -40,6 +40,49 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
             )
 
 
+_KEY_OVERRIDE = re.compile(r"^(?P<key>[A-Za-z_][\w.]*)=")
+
+
+def check_setting_keys(args: Sequence[str], conf_dir: Path) -> None:
+    """Reject `a.b=value` overrides of settings that do not exist, naming the ones that do.
+
+    The config is composed with the chosen group options first (the first of each sweep), since
+    they decide which settings exist. `+key=value` (adding a key) and `hydra.*` are left alone.
+    """
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    groups = group_options(conf_dir)
+    group_args, key_args = [], []
+    for arg in args:
+        match = _KEY_OVERRIDE.match(arg)
+        if not match or match["key"].startswith("hydra."):
+            continue
+        if match["key"] in groups:
+            group_args.append(arg.split(",")[0])
+        else:
+            key_args.append(match["key"])
+    if not key_args:
+        return
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+        cfg = compose("train", overrides=group_args)
+    for key in key_args:
+        if OmegaConf.select(cfg, key, default=_MISSING) is not _MISSING:
+            continue
+        parent, _, _ = key.rpartition(".")
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        if OmegaConf.is_dict(node):
+            where = f"{parent} has" if parent else "top-level settings are"
+            raise UserInputError(
+                f"{key} is not a setting; {where}: {', '.join(sorted(str(k) for k in node))} "
+                f"(add a new one with +{key}=...)"
+            )
+        raise UserInputError(f"{key} is not a setting: {parent or key} holds no settings")
+
+
+_MISSING = object()
+
+
 def _positive(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise UserInputError(f"{name} must be a positive number, got {value!r}")

@@ -78,6 +78,7 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
     [
         (["activation=swish"], "activation=swish is not an option; choose one of: gelu, leaky_relu"),
         (["-m", "threshold=pyramid,steep"], "threshold=steep is not an option; choose one of:"),
+        (["trainer.max_epoch=3"], "trainer.max_epoch is not a setting; trainer has: _target_, accelerator"),
         (["model.hidden_dims=[500,-1]"], "model.hidden_dims must hold positive integers"),
         (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
         (["threshold=custom", "threshold.multipliers=[0.5,1]"], "threshold.multipliers has 2 values"),

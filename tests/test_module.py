@@ -97,3 +97,39 @@ def test_goodness_prediction_picks_the_label_with_most_goodness():
             dim=1,
         )
     assert torch.equal(pred, scores.argmax(dim=1))
+
+
+def _trained_weights(fused: bool) -> list[torch.Tensor]:
+    L.seed_everything(0)
+    module = FFModule(
+        input_dim=64,
+        num_classes=10,
+        hidden_dims=[48, 48],
+        activation=nn.ReLU(),
+        threshold=constant,
+        optimizer=partial(torch.optim.Adam, lr=1e-3, fused=fused),
+    )
+    dm = SyntheticDataModule(num_train=500, num_test=50, val_size=0, batch_size=100)
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
+    trainer.fit(module, datamodule=dm)
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_fused_adam_gives_the_same_weights_as_the_plain_path():
+    fast, plain = _trained_weights(True), _trained_weights(False)
+    for a, b in zip(fast, plain, strict=True):
+        assert torch.allclose(a, b, atol=1e-5, rtol=0), (a - b).abs().max()
+    assert not torch.equal(fast[0], _initial_weight())
+
+
+def _initial_weight() -> torch.Tensor:
+    L.seed_everything(0)
+    return make_module(hidden_dims=(48, 48)).net.layers[0].linear.weight.detach().clone()

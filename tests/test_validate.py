@@ -1,7 +1,7 @@
 import pytest
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.validate import check_group_overrides, validate_config
+from ff_lightning.validate import check_group_overrides, check_setting_keys, validate_config
 from tests.conftest import CONF_DIR, compose_cfg
 
 
@@ -40,3 +40,18 @@ def test_bad_settings_fail_with_one_line(overrides, fragment, tmp_path):
 
 def test_default_config_is_valid(tmp_path):
     validate_config(compose_cfg([], tmp_path))
+
+
+def test_unknown_setting_names_the_ones_that_exist():
+    with pytest.raises(UserInputError) as err:
+        check_setting_keys(["trainer.max_epoch=3"], CONF_DIR)
+    msg = str(err.value)
+    assert msg.startswith("trainer.max_epoch is not a setting; trainer has:") and "max_epochs" in msg
+    assert "\n" not in msg
+
+
+def test_setting_keys_follow_the_chosen_group_option():
+    check_setting_keys(["model=ff_mlp", "model.goodness_from_layer=0"], CONF_DIR)
+    with pytest.raises(UserInputError, match="model.goodness_from_layer is not a setting; model has"):
+        check_setting_keys(["model=backprop_mlp,ff_mlp", "model.goodness_from_layer=0"], CONF_DIR)
+    check_setting_keys(["+model.extra=1", "hydra.run.dir=x", "experiment=smoke", "seed=2"], CONF_DIR)
