@@ -64,6 +64,20 @@ def wandb_logger(
     )
 
 
+def wandb_info(logger: object) -> dict[str, str] | None:
+    """The live W&B run's mode, group, name and folder, for results.json (None without W&B)."""
+    if not isinstance(logger, WandbLogger):
+        return None
+    run = logger.experiment
+    return {
+        "mode": run.settings.mode,
+        "group": run.group,
+        "name": run.name,
+        "id": run.id,
+        "run_dir": str(Path(run.dir).parent),
+    }
+
+
 def finish_wandb(logger: object) -> None:
     """Close the W&B run (every multirun job gets its own) and say how to upload an offline one."""
     if not isinstance(logger, WandbLogger):

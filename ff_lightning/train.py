@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.callbacks import EpochSummary
 from ff_lightning.errors import UserInputError
-from ff_lightning.loggers import finish_wandb, log_weight_histograms
+from ff_lightning.loggers import finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import write_results
 from ff_lightning.validate import validate_config
 from ff_lightning.weights import weight_stats
@@ -104,6 +104,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "hidden_dims": list(cfg.model.get("hidden_dims", [])),
             "thresholds": list(getattr(model, "thetas", [])),
             "weights": weight_stats(model.hidden_layers),
+            "wandb": wandb_info(logger),
         }
         for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
             results[key] = None if diverged else metrics.get(key)

@@ -57,11 +57,24 @@ def test_sweep_over_activations_runs_every_job_in_its_own_folder(mnist_dir, tmp_
 
 
 def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):
+    sweep = tmp_path / "lr_sweep"
     proc = run_train(
-        ["-m", *TINY, "logger=csv", "model.optimizer.lr=1e30,0.001", f"hydra.sweep.dir={tmp_path}"]
+        ["-m", *TINY, "logger=wandb", "model.optimizer.lr=1e30,0.001", f"hydra.sweep.dir={sweep}"]
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert [r["status"] for r in results_under(tmp_path)] == ["diverged", "completed"]
+    results = results_under(sweep)
+    assert [r["status"] for r in results] == ["diverged", "completed"]
+    # each job had its own W&B run, in one group named after the sweep folder, and closed it
+    assert [r["wandb"]["group"] for r in results] == ["lr_sweep", "lr_sweep"]
+    assert results[0]["wandb"]["id"] != results[1]["wandb"]["id"]
+    for r in results:
+        (run_file,) = Path(r["wandb"]["run_dir"]).glob("run-*.wandb")
+        assert run_file.stat().st_size > 0
+    assert (
+        proc.stdout.count("upload this run with: wandb sync")
+        + proc.stderr.count("upload this run with: wandb sync")
+        == 2
+    )
 
 
 def test_offline_wandb_run_leaves_its_files(tmp_path):
