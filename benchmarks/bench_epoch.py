@@ -83,7 +83,7 @@ def time_trainer(
     return times
 
 
-def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, device) -> float:
+def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, precision, device) -> float:
     """The suite's math, written as a plain loop: per layer rms-normalise, linear, ReLU, goodness,
     softplus loss on positives and negatives as one batch, own Adam; then the softmax head on a
     neutral-label pass."""
@@ -109,7 +109,7 @@ def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, device) -> fl
             n = xb.shape[0]
             for layer, opt, theta in zip(layers, opts, thetas, strict=True):
                 out = F.relu(layer(rms_normalise(h)))
-                g = out.pow(2).sum(dim=1)
+                g = out.float().pow(2).sum(dim=1)
                 loss = F.softplus(theta - g[:n]).mean() + F.softplus(g[n:] - theta).mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -128,26 +128,32 @@ def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, device) -> fl
             head_opt.step()
 
     order = torch.randperm(len(y), device=device)
-    one_pass(order[: batch_size * min(n_batches, 3)])  # warm-up
-    sync(device)
-    start = time.perf_counter()
-    one_pass(order)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    with torch.autocast(device.type, dtype=dtype, enabled=precision == "bf16"):
+        one_pass(order[: batch_size * min(n_batches, 3)])  # warm-up
+        sync(device)
+        start = time.perf_counter()
+        one_pass(order)
     sync(device)
     return time.perf_counter() - start
 
 
-def matmul_floor(widths, batch_size, n_batches, device) -> float:
-    """Only the GEMMs of the FF step (forward and weight gradient for 2B rows per layer), timed."""
+def matmul_floor(widths, batch_size, n_batches, device, dtype=torch.float32, neutral_pass=False) -> float:
+    """Only the GEMMs of the FF step, timed: forward and weight gradient over the 2B positive and
+    negative rows of each layer (the issue's floor), plus with `neutral_pass` the B-row forward
+    that feeds the softmax head."""
     dims = [784, *widths]
-    ws = [torch.randn(b, a, device=device) for a, b in zip(dims[:-1], dims[1:], strict=True)]
-    hs = [torch.randn(2 * batch_size, a, device=device) for a in dims[:-1]]
-    gs = [torch.randn(2 * batch_size, b, device=device) for b in dims[1:]]
+    ws = [torch.randn(b, a, device=device, dtype=dtype) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    hs = [torch.randn(2 * batch_size, a, device=device, dtype=dtype) for a in dims[:-1]]
+    gs = [torch.randn(2 * batch_size, b, device=device, dtype=dtype) for b in dims[1:]]
 
     def run(k):
         for _ in range(k):
             for w, h, g in zip(ws, hs, gs, strict=True):
                 torch.mm(h, w.t())
                 torch.mm(g.t(), h)
+                if neutral_pass:
+                    torch.mm(h[:batch_size], w.t())
 
     run(2)
     sync(device)
@@ -169,6 +175,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--skip-bp", action="store_true")
+    p.add_argument(
+        "--precision", choices=("32", "bf16"), default="32", help="bf16: autocast, goodness in fp32"
+    )
     p.add_argument("--no-fused", dest="fused", action="store_false", help="per-tensor Adam instead of fused")
     args = p.parse_args(argv)
     # stdout carries the JSON alone
@@ -193,13 +202,21 @@ def main(argv: list[str] | None = None) -> dict:
             optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused),
         )
 
-    suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats)]
+    precision = "bf16-mixed" if args.precision == "bf16" else "32-true"
+    suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats, precision=precision)]
     x, y = (t.to(device) for t in dm.splits["train"])
     eager = [
-        eager_ff_epoch(x, y, widths, args.batch_size, n_batches, args.lr, args.fused, device) * scale
+        eager_ff_epoch(x, y, widths, args.batch_size, n_batches, args.lr, args.fused, args.precision, device)
+        * scale
         for _ in range(args.repeats)
     ]
-    floor = [matmul_floor(widths, args.batch_size, n_batches, device) * scale for _ in range(args.repeats)]
+
+    def floor(**kw) -> float:
+        return statistics.median(
+            matmul_floor(widths, args.batch_size, n_batches, device, **kw) * scale
+            for _ in range(args.repeats)
+        )
+
     out = {
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "threads": torch.get_num_threads(),
@@ -210,10 +227,14 @@ def main(argv: list[str] | None = None) -> dict:
         "batches_per_epoch": per_epoch,
         "repeats": args.repeats,
         "fused_adam": args.fused,
+        "precision": args.precision,
         "suite_s_per_epoch": statistics.median(suite),
         "eager_s_per_epoch": statistics.median(eager),
-        "matmul_floor_s_per_epoch": statistics.median(floor),
+        "matmul_floor_s_per_epoch": floor(),
+        "matmul_floor_with_head_pass_s_per_epoch": floor(neutral_pass=True),
     }
+    if args.precision == "bf16":
+        out["matmul_floor_bf16_with_head_pass_s_per_epoch"] = floor(dtype=torch.bfloat16, neutral_pass=True)
     out["suite_over_eager"] = out["suite_s_per_epoch"] / out["eager_s_per_epoch"]
     out["suite_over_floor"] = out["suite_s_per_epoch"] / out["matmul_floor_s_per_epoch"]
     if not args.skip_bp:
@@ -223,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
                 784, 10, widths, nn.ReLU(), partial(torch.optim.Adam, lr=args.lr, fused=args.fused)
             )
 
-        bp = [t * scale for t in time_trainer(make_bp, dm, device, args.repeats)]
+        bp = [t * scale for t in time_trainer(make_bp, dm, device, args.repeats, precision=precision)]
         out["bp_s_per_epoch"] = statistics.median(bp)
         out["ff_over_bp"] = out["suite_s_per_epoch"] / out["bp_s_per_epoch"]
 
