@@ -6,6 +6,7 @@ import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger, WandbLogger
 
+from ff_lightning.backprop import BPModule
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.module import FFModule
 from ff_lightning.validate import group_options
@@ -18,7 +19,7 @@ def test_expected_groups_and_options_exist():
     assert set(GROUPS["activation"]) == {"relu", "tanh", "sigmoid", "gelu", "leaky_relu", "silu", "softplus"}
     assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
     assert {"mnist", "synthetic"} <= set(GROUPS["dataset"])
-    assert GROUPS["model"] == ["ff_mlp"]
+    assert GROUPS["model"] == ["backprop_mlp", "ff_mlp"]
     assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu"}
     assert set(GROUPS["logger"]) == {"wandb", "csv", "none"}
     assert {"paper_mnist", "smoke"} <= set(GROUPS["experiment"])
@@ -58,8 +59,8 @@ def test_model(name, tmp_path):
         activation=instantiate(cfg.activation),
         threshold=instantiate(cfg.threshold),
     )
-    assert isinstance(model, FFModule)
-    assert [layer.linear.out_features for layer in model.net.layers] == [20, 10]
+    assert isinstance(model, {"ff_mlp": FFModule, "backprop_mlp": BPModule}[name])
+    assert [layer.out_features for layer in model.hidden_layers] == [20, 10]
 
 
 @pytest.mark.parametrize("name", GROUPS["trainer"])
