@@ -22,6 +22,20 @@ def make_module(hidden_dims=(16, 16, 16), lr=1e-2, **kwargs) -> FFModule:
     )
 
 
+def fit_one_epoch(module: L.LightningModule, dm: SyntheticDataModule) -> L.Trainer:
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
+    trainer.fit(module, datamodule=dm)
+    return trainer
+
+
 def test_later_layer_loss_sends_no_gradient_to_earlier_layers():
     torch.manual_seed(0)
     module = make_module()
@@ -63,16 +77,7 @@ def test_training_steps_every_optimizer_once_per_batch():
     module = make_module(hidden_dims=(16, 16))
     dm = SyntheticDataModule(num_train=300, num_test=50, val_size=0, batch_size=100)
     before = [p.detach().clone() for p in module.net.parameters()]
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="cpu",
-        logger=False,
-        enable_progress_bar=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-    )
-    trainer.fit(module, datamodule=dm)
+    trainer = fit_one_epoch(module, dm)
     for opt in trainer.optimizers:
         steps = {int(s["step"]) for s in opt.state.values()}
         assert steps == {3}  # 300 samples / batch 100
@@ -109,17 +114,7 @@ def _trained_weights(fused: bool) -> list[torch.Tensor]:
         threshold=constant,
         optimizer=partial(torch.optim.Adam, lr=1e-3, fused=fused),
     )
-    dm = SyntheticDataModule(num_train=500, num_test=50, val_size=0, batch_size=100)
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="cpu",
-        logger=False,
-        enable_progress_bar=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-    )
-    trainer.fit(module, datamodule=dm)
+    fit_one_epoch(module, SyntheticDataModule(num_train=500, num_test=50, val_size=0, batch_size=100))
     return [p.detach().clone() for p in module.parameters()]
 
 
