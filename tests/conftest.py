@@ -53,18 +53,18 @@ def compose_cfg(overrides: list[str], output_dir: Path | None = None) -> DictCon
     return cfg
 
 
+# a small FF network on the synthetic set: trains in a second or two
+TINY_MODEL = [
+    "dataset=synthetic",
+    "model.hidden_dims=[32,32]",
+    "model.goodness_from_layer=0",
+    "trainer.enable_progress_bar=false",
+]
+
+
 def tiny_overrides(*extra: str) -> list[str]:
-    """A synthetic-data run that trains in a second or two."""
-    return [
-        "dataset=synthetic",
-        "model.hidden_dims=[32,32]",
-        "model.goodness_from_layer=0",
-        "trainer.max_epochs=2",
-        "trainer.accelerator=cpu",
-        "trainer.enable_progress_bar=false",
-        "logger=none",
-        *extra,
-    ]
+    """A synthetic-data run for in-process tests."""
+    return [*TINY_MODEL, "trainer.max_epochs=2", "trainer.accelerator=cpu", "logger=none", *extra]
 
 
 def run_train(args: list[str], cwd: Path = ROOT, timeout: float = 600) -> subprocess.CompletedProcess:

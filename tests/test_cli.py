@@ -5,15 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_train
+from tests.conftest import TINY_MODEL, run_train
 
-TINY = [
-    "dataset=synthetic",
-    "model.hidden_dims=[32,32]",
-    "model.goodness_from_layer=0",
-    "trainer.max_epochs=1",
-    "trainer.enable_progress_bar=false",
-]
+TINY = [*TINY_MODEL, "trainer.max_epochs=1"]
 
 
 def results_under(folder: Path) -> list[dict]:

@@ -4,16 +4,9 @@ import json
 import os
 import subprocess
 
-from tests.conftest import ROOT, data_dir
+from tests.conftest import ROOT, TINY_MODEL, data_dir
 
-TINY = [
-    "dataset=synthetic",
-    "model.hidden_dims=[32,32]",
-    "model.goodness_from_layer=0",
-    "trainer.max_epochs=1",
-    "trainer.enable_progress_bar=false",
-    "logger=csv",
-]
+TINY = [*TINY_MODEL, "trainer.max_epochs=1", "logger=csv"]
 
 
 def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
