@@ -30,6 +30,7 @@ class BPModule(L.LightningModule):
         may give both models; they mean nothing to a backprop network."""
         super().__init__()
         self.save_hyperparameters(ignore=["activation", "optimizer", "ff_only"], logger=False)
+        self.hidden_dims = list(hidden_dims)
         dims = [input_dim, *hidden_dims]
         layers: list[nn.Module] = []
         for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
@@ -98,3 +99,14 @@ class BPModule(L.LightningModule):
 
     def on_test_epoch_end(self) -> None:
         self._eval_epoch_end("test")
+
+
+def logistic_regression(
+    input_dim: int, num_classes: int, optimizer: OptimizerFactory, **ignored: Any
+) -> BPModule:
+    """The linear baseline: a BPModule with no hidden layer.
+
+    `ignored` takes the widths and activation an experiment sets for every model in a sweep
+    (model=ff_mlp,backprop_mlp,logreg): they do not apply to a linear model.
+    """
+    return BPModule(input_dim, num_classes, hidden_dims=[], activation=nn.Identity(), optimizer=optimizer)

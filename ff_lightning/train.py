@@ -101,9 +101,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "wall_seconds": time.perf_counter() - started,
             "choices": hydra_choices(),
             "overrides": hydra_overrides(),
-            "hidden_dims": list(cfg.model.get("hidden_dims", [])),
+            "hidden_dims": list(getattr(model, "hidden_dims", [])),
             "thresholds": list(getattr(model, "thetas", [])),
             "weights": weight_stats(model.hidden_layers),
+            # how the data was prepared (IMDb: cache use and the seconds each stage took)
+            "data": getattr(datamodule, "info", {}),
             "wandb": wandb_info(logger),
         }
         for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):

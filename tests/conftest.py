@@ -67,9 +67,17 @@ def tiny_overrides(*extra: str) -> list[str]:
     return [*TINY_MODEL, "trainer.max_epochs=2", "trainer.accelerator=cpu", "logger=none", *extra]
 
 
-def run_train(args: list[str], cwd: Path = ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run train.py exactly as a user would, in a fresh process."""
-    env = {**os.environ, "FF_DATA_DIR": str(data_dir()), "WANDB_MODE": "offline", "PYTHONUNBUFFERED": "1"}
+def run_train(
+    args: list[str], cwd: Path = ROOT, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run train.py exactly as a user would, in a fresh process (`env` adds variables)."""
+    env = {
+        **os.environ,
+        "FF_DATA_DIR": str(data_dir()),
+        "WANDB_MODE": "offline",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         cwd=cwd,

@@ -18,11 +18,11 @@ GROUPS = group_options(CONF_DIR)
 def test_expected_groups_and_options_exist():
     assert set(GROUPS["activation"]) == {"relu", "tanh", "sigmoid", "gelu", "leaky_relu", "silu", "softplus"}
     assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
-    assert {"mnist", "synthetic"} <= set(GROUPS["dataset"])
-    assert GROUPS["model"] == ["backprop_mlp", "ff_mlp"]
+    assert {"mnist", "synthetic", "imdb"} <= set(GROUPS["dataset"])
+    assert GROUPS["model"] == ["backprop_mlp", "ff_mlp", "logreg"]
     assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu"}
     assert set(GROUPS["logger"]) == {"wandb", "csv", "none"}
-    assert {"paper_mnist", "smoke"} <= set(GROUPS["experiment"])
+    assert {"paper_mnist", "smoke", "paper_imdb", "imdb_smoke"} <= set(GROUPS["experiment"])
 
 
 @pytest.mark.parametrize("name", GROUPS["activation"])
@@ -59,8 +59,10 @@ def test_model(name, tmp_path):
         activation=instantiate(cfg.activation),
         threshold=instantiate(cfg.threshold),
     )
-    assert isinstance(model, {"ff_mlp": FFModule, "backprop_mlp": BPModule}[name])
-    assert [layer.out_features for layer in model.hidden_layers] == [20, 10]
+    assert isinstance(model, {"ff_mlp": FFModule, "backprop_mlp": BPModule, "logreg": BPModule}[name])
+    # logistic regression keeps no hidden layer whatever widths a sweep sets for every model
+    widths = [] if name == "logreg" else [20, 10]
+    assert [layer.out_features for layer in model.hidden_layers] == widths
 
 
 @pytest.mark.parametrize("name", GROUPS["trainer"])
@@ -94,6 +96,13 @@ def test_paper_experiment_is_the_paper_setting(tmp_path):
     assert cfg.dataset.val_size == 0 and cfg.dataset.batch_size == 100
     assert cfg.trainer.max_epochs == 60
     assert cfg.model.optimizer._target_ == "torch.optim.Adam"
+
+
+def test_paper_imdb_is_the_papers_setting(tmp_path):
+    cfg = compose_cfg(["experiment=paper_imdb"], tmp_path)
+    assert cfg.dataset._target_.endswith("IMDbDataModule") and cfg.dataset.val_size == 0
+    assert cfg.dataset.vectors.dim == 300 and cfg.dataset.vectors.pooling == "mean"
+    assert list(cfg.model.hidden_dims) == [2000] * 4 and cfg.trainer.max_epochs == 6
 
 
 def test_user_overrides_compose(tmp_path):
