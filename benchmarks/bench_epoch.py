@@ -179,6 +179,18 @@ def main(argv: list[str] | None = None) -> dict:
         "--precision", choices=("32", "bf16"), default="32", help="bf16: autocast, goodness in fp32"
     )
     p.add_argument("--no-fused", dest="fused", action="store_false", help="per-tensor Adam instead of fused")
+    p.add_argument(
+        "--compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="model.compile_step for the suite (auto: on for CUDA)",
+    )
+    p.add_argument(
+        "--batches-per-step",
+        type=int,
+        default=1,
+        help="minibatches per Lightning step for the suite (dataset.batches_per_step)",
+    )
     args = p.parse_args(argv)
     # stdout carries the JSON alone
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -200,10 +212,13 @@ def main(argv: list[str] | None = None) -> dict:
             activation=nn.ReLU(),
             threshold=constant,
             optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused),
+            compile_step={"auto": None, "on": True, "off": False}[args.compile],
         )
 
     precision = "bf16-mixed" if args.precision == "bf16" else "32-true"
+    dm.batches_per_step = args.batches_per_step
     suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats, precision=precision)]
+    dm.batches_per_step = 1  # the backprop twin takes one minibatch per step
     x, y = (t.to(device) for t in dm.splits["train"])
     eager = [
         eager_ff_epoch(x, y, widths, args.batch_size, n_batches, args.lr, args.fused, args.precision, device)
@@ -227,6 +242,8 @@ def main(argv: list[str] | None = None) -> dict:
         "batches_per_epoch": per_epoch,
         "repeats": args.repeats,
         "fused_adam": args.fused,
+        "batches_per_step": args.batches_per_step,
+        "compile": args.compile,
         "precision": args.precision,
         "suite_s_per_epoch": statistics.median(suite),
         "eager_s_per_epoch": statistics.median(eager),

@@ -24,6 +24,23 @@ OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 _STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc")
 
 
+def layer_step(
+    layer: nn.Module, h: torch.Tensor, theta: torch.Tensor, n: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One FF layer on positives (rows < n) and negatives: its output, its loss, and the epoch
+    statistics of this step (loss, mean G_pos, mean G_neg, threshold accuracy).
+
+    A plain function of tensors, so that torch.compile can turn it (and its backward) into one
+    graph per layer."""
+    out = layer(h)
+    g = goodness(out)
+    g_pos, g_neg = g[:n], g[n:]
+    loss = ff_loss(g_pos, g_neg, theta)
+    with torch.no_grad():
+        stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), threshold_accuracy(g_pos, g_neg, theta)])
+    return out, loss, stats
+
+
 class FFModule(L.LightningModule):
     def __init__(
         self,
@@ -39,6 +56,8 @@ class FFModule(L.LightningModule):
         goodness_from_layer: int = 1,
         divergence_check_every: int = 50,
         threshold_range_fraction: float | None = None,
+        compile_step: bool | None = None,
+        compile_mode: str = "reduce-overhead",
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -56,10 +75,15 @@ class FFModule(L.LightningModule):
         self.optimizer_factory = optimizer
         self.head_optimizer_factory = head_optimizer or optimizer
         self.divergence_check_every = divergence_check_every
+        self.compile_step = compile_step
+        self.compile_mode = compile_mode
+        self._compiled = False
+        self._layer_step = layer_step
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
         self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
         self.thetas = self.thresholds_at(epoch=0)
+        self._theta_tensor = torch.tensor(self.thetas, dtype=torch.float32)
         self.metrics = nn.ModuleDict(
             {
                 f"{stage}_{mode}": MulticlassAccuracy(num_classes, average="micro")
@@ -110,33 +134,51 @@ class FFModule(L.LightningModule):
         opts.append(self.head_optimizer_factory(self.head.parameters()))
         return opts
 
+    def on_fit_start(self) -> None:
+        # auto: compile where launch overhead dominates (CUDA: the graphs replay whole layer steps)
+        self._compiled = self.compile_step is True or (
+            self.compile_step is None and self.device.type == "cuda"
+        )
+        self._layer_step = layer_step
+        if self._compiled:
+            mode = self.compile_mode if self.device.type == "cuda" else "default"
+            self._layer_step = torch.compile(layer_step, mode=mode)
+
     def on_train_epoch_start(self) -> None:
         self.thetas = self.thresholds_at(self.current_epoch)
+        # a tensor, so that a threshold that changes between epochs is data, not a recompile
+        self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
         self._stats = torch.zeros(len(self.hidden_dims), len(_STATS), device=self.device)
         self._head_loss = torch.zeros((), device=self.device)
         self._steps = 0
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        if self.diverged:
-            return
-        x, y = batch
+    def training_step(
+        self,
+        batch: tuple[torch.Tensor, torch.Tensor] | list[tuple[torch.Tensor, torch.Tensor]],
+        batch_idx: int,
+    ) -> None:
+        # a list holds several minibatches (dataset.batches_per_step): each gets its own steps, in
+        # order, exactly as if Lightning had handed them over one at a time
+        for x, y in batch if isinstance(batch, list) else [batch]:
+            if self.diverged:
+                return
+            self._train_minibatch(x, y)
+
+    def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
         n = x.shape[0]
         # positives and negatives go through each layer as one batch: one matmul instead of two
         h = torch.cat([self.with_label(x, y), self.with_label(x, wrong_labels(y, self.num_classes))])
+        if self._compiled and self.device.type == "cuda":
+            # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
+            torch.compiler.cudagraph_mark_step_begin()
         for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
-            out = layer(h.detach())
-            g = goodness(out)
-            g_pos, g_neg = g[:n], g[n:]
-            loss = ff_loss(g_pos, g_neg, self.thetas[i])
+            out, loss, stats = self._layer_step(layer, h.detach(), self._theta_tensor[i], n)
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             opt.step()
             h = out.detach()
-            with torch.no_grad():
-                self._stats[i] += torch.stack(
-                    [loss, g_pos.mean(), g_neg.mean(), threshold_accuracy(g_pos, g_neg, self.thetas[i])]
-                )
+            self._stats[i] += stats
 
         with torch.no_grad():
             feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)

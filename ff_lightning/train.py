@@ -9,6 +9,7 @@ from typing import Any
 import lightning.pytorch as L
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -43,6 +44,19 @@ def hydra_overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task)
 
 
+def build(node: DictConfig, **kwargs: Any) -> Any:
+    """instantiate(), with a bad setting found by the object reported as the user's error."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        if isinstance(cause, UserInputError):
+            raise cause from None
+        if isinstance(cause, ValueError):
+            raise UserInputError(str(cause)) from None
+        raise
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Train and test one configuration; write its resolved config and results.json."""
     started = time.perf_counter()
@@ -57,21 +71,17 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     (out_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = instantiate(cfg.dataset)
+    datamodule = build(cfg.dataset)
     datamodule.prepare_splits()  # a missing data folder stops the run here, before training
-    try:
-        threshold = instantiate(cfg.threshold)
-        model = instantiate(
-            cfg.model,
-            input_dim=datamodule.input_dim,
-            num_classes=datamodule.num_classes,
-            label_mode=datamodule.label_mode,
-            label_scale=datamodule.label_scale,
-            activation=instantiate(cfg.activation),
-            threshold=threshold,
-        )
-    except ValueError as exc:
-        raise UserInputError(str(exc)) from exc
+    model = build(
+        cfg.model,
+        input_dim=datamodule.input_dim,
+        num_classes=datamodule.num_classes,
+        label_mode=datamodule.label_mode,
+        label_scale=datamodule.label_scale,
+        activation=build(cfg.activation),
+        threshold=build(cfg.threshold),
+    )
 
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     summary = EpochSummary()

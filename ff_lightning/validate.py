@@ -122,3 +122,11 @@ def validate_config(cfg: DictConfig) -> None:
     if not isinstance(val_size, int) or val_size < 0:
         raise UserInputError(f"dataset.val_size must be an integer >= 0, got {val_size!r}")
     _positive("trainer.max_epochs", cfg.trainer.max_epochs)
+    per_step = cfg.dataset.get("batches_per_step", 1)
+    if isinstance(per_step, bool) or not isinstance(per_step, int) or per_step < 1:
+        raise UserInputError(f"dataset.batches_per_step must be an integer >= 1, got {per_step!r}")
+    if per_step > 1 and "goodness_from_layer" not in cfg.model:
+        raise UserInputError(
+            f"dataset.batches_per_step={per_step} needs model=ff_mlp (the backprop models take one "
+            "minibatch per step); use dataset.batches_per_step=1"
+        )

@@ -90,6 +90,8 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
         (["threshold=custom", "threshold.multipliers=[0.5,1]"], "threshold.multipliers has 2 values"),
         (["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data"),
+        (["dataset=imdb", "dataset.vectors.pooling=max"], "dataset.vectors.pooling=max is not an option"),
+        (["dataset=imdb", "paths.data_dir=/nonexistent/data", "dataset.download=false"], "IMDb not found"),
     ],
 )
 def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):

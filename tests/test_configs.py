@@ -102,6 +102,7 @@ def test_paper_imdb_is_the_papers_setting(tmp_path):
     cfg = compose_cfg(["experiment=paper_imdb"], tmp_path)
     assert cfg.dataset._target_.endswith("IMDbDataModule") and cfg.dataset.val_size == 0
     assert cfg.dataset.vectors.dim == 300 and cfg.dataset.vectors.pooling == "mean"
+    assert cfg.dataset.vectors.use_unsup and cfg.dataset.vectors.workers == 1
     assert list(cfg.model.hidden_dims) == [2000] * 4 and cfg.trainer.max_epochs == 6
 
 

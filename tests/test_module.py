@@ -128,3 +128,35 @@ def test_fused_adam_gives_the_same_weights_as_the_plain_path():
 def _initial_weight() -> torch.Tensor:
     L.seed_everything(0)
     return make_module(hidden_dims=(48, 48)).net.layers[0].linear.weight.detach().clone()
+
+
+def test_several_minibatches_per_lightning_step_give_the_same_weights():
+    """dataset.batches_per_step groups minibatches; each still gets its own optimizer steps."""
+    weights = []
+    for per_step in (1, 4):
+        L.seed_everything(0)
+        module = make_module(hidden_dims=(16, 16))
+        # 1000 samples, batch 100: 10 minibatches, so groups of 4, 4 and a ragged 2
+        dm = SyntheticDataModule(
+            num_train=1000, num_test=50, val_size=0, batch_size=100, batches_per_step=per_step
+        )
+        trainer = fit_one_epoch(module, dm)
+        assert trainer.num_training_batches == (10 if per_step == 1 else 3)
+        assert module._steps == 10
+        weights.append([p.detach().clone() for p in module.parameters()])
+    for plain, grouped in zip(*weights, strict=True):
+        torch.testing.assert_close(grouped, plain, atol=1e-5, rtol=0)
+
+
+def test_compiled_layer_steps_give_the_same_weights_as_eager():
+    """model.compile_step=true (on by default on CUDA) computes what the plain path computes."""
+    weights = []
+    for compile_step in (False, True):
+        L.seed_everything(0)
+        module = make_module(hidden_dims=(16, 16), compile_step=compile_step)
+        dm = SyntheticDataModule(num_train=500, num_test=50, val_size=0, batch_size=100)
+        fit_one_epoch(module, dm)
+        assert module._compiled == compile_step
+        weights.append([p.detach().clone() for p in module.parameters()])
+    for plain, compiled in zip(*weights, strict=True):
+        torch.testing.assert_close(compiled, plain, atol=1e-5, rtol=0)

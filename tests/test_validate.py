@@ -29,6 +29,8 @@ def test_known_options_and_plain_keys_pass():
         (["model.goodness_from_layer=4"], "model.goodness_from_layer must be between 0 and 3"),
         (["dataset.batch_size=0"], "dataset.batch_size must be a positive number"),
         (["trainer.max_epochs=0"], "trainer.max_epochs must be a positive number"),
+        (["dataset.batches_per_step=0"], "dataset.batches_per_step must be an integer >= 1"),
+        (["model=backprop_mlp", "dataset.batches_per_step=4"], "needs model=ff_mlp"),
     ],
 )
 def test_bad_settings_fail_with_one_line(overrides, fragment, tmp_path):

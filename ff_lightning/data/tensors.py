@@ -13,15 +13,34 @@ from ff_lightning.errors import UserInputError
 
 
 class TensorBatches:
-    """Minibatches of (x, y) sliced from device tensors, reshuffled at every pass when asked."""
+    """Minibatches of (x, y) sliced from device tensors, reshuffled at every pass when asked.
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool) -> None:
-        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
+    With group > 1 every item is a list of up to `group` consecutive minibatches: the model takes
+    one optimizer step per minibatch, and Lightning's per-step work is paid once per group.
+    """
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, group: int = 1
+    ) -> None:
+        self.x, self.y, self.batch_size, self.shuffle, self.group = x, y, batch_size, shuffle, group
 
     def __len__(self) -> int:
-        return math.ceil(len(self.y) / self.batch_size)
+        return math.ceil(math.ceil(len(self.y) / self.batch_size) / self.group)
 
     def __iter__(self):
+        if self.group == 1:
+            yield from self._minibatches()
+            return
+        items = []
+        for item in self._minibatches():
+            items.append(item)
+            if len(items) == self.group:
+                yield items
+                items = []
+        if items:
+            yield items
+
+    def _minibatches(self):
         n = len(self.y)
         if self.shuffle:
             # the global generator is seeded by the run's seed, so the order is reproducible
@@ -49,8 +68,10 @@ class TensorDataModule(L.LightningDataModule):
         eval_batch_size: int = 1000,
         val_size: int = 5000,
         train_subset: int | None = None,
+        batches_per_step: int = 1,
     ) -> None:
         super().__init__()
+        self.batches_per_step = batches_per_step
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.val_size = val_size
@@ -85,7 +106,9 @@ class TensorDataModule(L.LightningDataModule):
         self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
 
     def train_dataloader(self) -> TensorBatches:
-        return TensorBatches(*self.splits["train"], self.batch_size, shuffle=True)
+        return TensorBatches(
+            *self.splits["train"], self.batch_size, shuffle=True, group=self.batches_per_step
+        )
 
     def val_dataloader(self) -> TensorBatches:
         return TensorBatches(*self.splits["val"], self.eval_batch_size, shuffle=False)

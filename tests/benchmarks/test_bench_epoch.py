@@ -22,6 +22,8 @@ def test_benchmark_prints_one_json_object():
             "1",
             "--train-size",
             "1000",
+            "--batches-per-step",
+            "2",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -40,4 +42,4 @@ def test_benchmark_prints_one_json_object():
         "eval_goodness_10k_s",
     ):
         assert out[key] > 0, key
-    assert out["batches_per_epoch"] == 10 and out["batches_timed"] == 3
+    assert out["batches_per_epoch"] == 10 and out["batches_timed"] == 3 and out["batches_per_step"] == 2

@@ -34,3 +34,11 @@ def test_synthetic_keeps_label_pixels_blank():
     dm = SyntheticDataModule(num_train=100, num_test=10, val_size=10)
     dm.setup()
     assert dm.splits["train"][0][:, :10].abs().max() == 0
+
+
+def test_grouped_batches_hold_consecutive_minibatches_and_a_ragged_tail():
+    y = torch.arange(10)
+    batches = TensorBatches(y.float().unsqueeze(1), y, batch_size=2, shuffle=False, group=2)
+    assert len(batches) == 3
+    groups = [[b.tolist() for _, b in group] for group in batches]
+    assert groups == [[[0, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9]]]
