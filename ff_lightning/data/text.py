@@ -123,6 +123,9 @@ def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
     """A gensim Word2Vec trained on the given token lists; returns its KeyedVectors."""
     from gensim.models import Word2Vec
 
+    # gensim reports progress every second at INFO: minutes of lines in train.log; the start,
+    # the size and the time of the training are logged here instead
+    logging.getLogger("gensim").setLevel(logging.WARNING)
     model = Word2Vec(
         sentences=corpus,
         vector_size=settings.dim,
