@@ -35,6 +35,27 @@ def test_same_seed_gives_same_result_on_cpu(tmp_path):
     assert a["weights"] != c["weights"]
 
 
+def test_grouped_and_compiled_steps_train_like_the_plain_path(tmp_path):
+    """dataset.batches_per_step and model.compile_step, set the way a user sets them."""
+    plain = train(compose_cfg(tiny_overrides(), tmp_path / "plain"))
+    fast = train(
+        compose_cfg(
+            tiny_overrides("dataset.batches_per_step=3", "model.compile_step=true"), tmp_path / "fast"
+        )
+    )
+    for layer, stats in plain["weights"].items():
+        for key in ("mean_abs", "std", "fro_norm"):
+            assert fast["weights"][layer][key] == pytest.approx(stats[key], abs=1e-5)
+    assert fast["test/error_goodness"] == plain["test/error_goodness"]
+
+
+def test_logistic_regression_baseline_has_no_hidden_layer(tmp_path):
+    overrides = ["dataset=synthetic", "model=logreg", "trainer.max_epochs=2", "trainer.accelerator=cpu"]
+    results = train(compose_cfg([*overrides, "trainer.enable_progress_bar=false", "logger=none"], tmp_path))
+    assert results["status"] == "completed" and results["hidden_dims"] == [] and results["weights"] == {}
+    assert results["test/error_goodness"] == results["test/error_head"] < 90.0
+
+
 def test_nan_loss_is_recorded_as_diverged(tmp_path):
     results = train(compose_cfg(tiny_overrides("model.optimizer.lr=1e30"), tmp_path))
     assert results["status"] == "diverged"

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from scipy import sparse
 
+from ff_lightning.errors import UserInputError
+
 log = logging.getLogger("ff_lightning")
 
 # bump when tokenise() changes, so that cached vectors built with the old rule are not reused
@@ -57,8 +59,6 @@ class VectorSettings:
     pretrained: str | None = None
 
     def __post_init__(self) -> None:
-        from ff_lightning.errors import UserInputError
-
         if self.pooling not in POOLINGS:
             raise UserInputError(
                 f"dataset.vectors.pooling={self.pooling} is not an option; "
@@ -206,19 +206,24 @@ def review_features(
     if reviews_path.is_file():
         saved = torch.load(reviews_path, weights_only=True)
         log.info("IMDb review vectors: cache hit %s (no tokenising, no Word2Vec training)", reviews_path)
-        info = {"cache": "reviews", "cache_file": str(reviews_path), "tokenise_seconds": 0.0}
-        info["word2vec_seconds"] = 0.0
+        info = {
+            "cache": "reviews",
+            "cache_file": str(reviews_path),
+            "tokenise_seconds": 0.0,
+            "word2vec_seconds": 0.0,
+        }
         return Features(saved["x_train"], saved["y_train"], saved["x_test"], saved["y_test"], info)
 
     info: dict[str, Any] = {"cache": "miss", "cache_file": str(reviews_path)}
+    # the unlabelled reviews only ever feed Word2Vec training (and its idf), never pretrained vectors
+    with_unsup = settings.use_unsup and settings.pretrained is None
     t0 = time.perf_counter()
-    reviews = read(settings.use_unsup and settings.pretrained is None)
+    reviews = read(with_unsup)
     info["read_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     train_docs = [tokenise(r) for r in reviews.texts["train"]]
-    unlabelled = reviews.texts.get("unsup", []) if settings.use_unsup and settings.pretrained is None else []
-    unsup_docs = [tokenise(r) for r in unlabelled]
+    unsup_docs = [tokenise(r) for r in reviews.texts.get("unsup", [])] if with_unsup else []
     info["tokenise_seconds"] = time.perf_counter() - t0
 
     words_path = cache_root / f"word2vec-{settings.word_key(sid)}.kv"
