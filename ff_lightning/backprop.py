@@ -85,7 +85,8 @@ class BPModule(L.LightningModule):
         error = 100.0 * (1.0 - self.metrics[stage].compute())
         self.metrics[stage].reset()
         self.log_dict(
-            {f"{stage}/error": error, f"{stage}/error_goodness": error, f"{stage}/error_head": error}
+            {f"{stage}/error": error, f"{stage}/error_goodness": error, f"{stage}/error_head": error},
+            sync_dist=True,
         )
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

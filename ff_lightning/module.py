@@ -6,13 +6,16 @@ label. Both inference modes (goodness over labels, and the head) are evaluated.
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 import lightning.pytorch as L
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
+from ff_lightning.distributed import average_gradients, world_size
 from ff_lightning.goodness import ff_loss, goodness, threshold_accuracy
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot, wrong_labels
 from ff_lightning.nets import FFNet
@@ -79,6 +82,7 @@ class FFModule(L.LightningModule):
         self.compile_mode = compile_mode
         self._compiled = False
         self._layer_step = layer_step
+        self._world = 1
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
         self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
@@ -143,6 +147,7 @@ class FFModule(L.LightningModule):
         if self._compiled:
             mode = self.compile_mode if self.device.type == "cuda" else "default"
             self._layer_step = torch.compile(layer_step, mode=mode)
+        self._world = world_size()
 
     def on_train_epoch_start(self) -> None:
         self.thetas = self.thresholds_at(self.current_epoch)
@@ -159,10 +164,18 @@ class FFModule(L.LightningModule):
     ) -> None:
         # a list holds several minibatches (dataset.batches_per_step): each gets its own steps, in
         # order, exactly as if Lightning had handed them over one at a time
-        for x, y in batch if isinstance(batch, list) else [batch]:
-            if self.diverged:
-                return
-            self._train_minibatch(x, y)
+        with self._without_ddp_reducer():
+            for x, y in batch if isinstance(batch, list) else [batch]:
+                if self.diverged:
+                    return
+                self._train_minibatch(x, y)
+
+    def _without_ddp_reducer(self) -> AbstractContextManager:
+        # DDP's reducer syncs every backward; an FF step has one backward per layer and one for the
+        # head, each touching only its own parameters. So the reducer stays idle and the module
+        # averages the gradients itself: one all-reduce per step for the layers, one for the head.
+        wrapped = self.trainer.strategy.model if self._trainer is not None else None
+        return wrapped.no_sync() if isinstance(wrapped, DistributedDataParallel) else nullcontext()
 
     def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
@@ -176,15 +189,22 @@ class FFModule(L.LightningModule):
             out, loss, stats = self._layer_step(layer, h.detach(), self._theta_tensor[i], n)
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
-            opt.step()
             h = out.detach()
             self._stats[i] += stats
+        # every layer learns from the layer below as it was before this step, so stepping them all
+        # after the last backward computes the same as stepping each right after its own
+        if self._world > 1:
+            average_gradients(self.net.layers)
+        for opt in layer_opts:
+            opt.step()
 
         with torch.no_grad():
             feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
         head_loss = F.cross_entropy(self.head(feats), y)
         head_opt.zero_grad(set_to_none=True)
         self.manual_backward(head_loss)
+        if self._world > 1:
+            average_gradients([self.head])
         head_opt.step()
         self._head_loss += head_loss.detach()
         self._steps += 1
@@ -221,7 +241,7 @@ class FFModule(L.LightningModule):
     def _eval_epoch_end(self, stage: str) -> None:
         for mode in ("goodness", "head"):
             metric = self.metrics[f"{stage}_{mode}"]
-            self.log(f"{stage}/error_{mode}", 100.0 * (1.0 - metric.compute()))
+            self.log(f"{stage}/error_{mode}", 100.0 * (1.0 - metric.compute()), sync_dist=True)
             metric.reset()
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

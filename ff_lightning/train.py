@@ -1,7 +1,9 @@
 """The training task: train(cfg) builds everything from the composed Hydra config and runs it."""
 
 import logging
+import os
 import platform
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,12 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.callbacks import EpochSummary
+from ff_lightning.checkpoints import RunState, resolve_ckpt_path
+from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
 from ff_lightning.errors import UserInputError
 from ff_lightning.loggers import finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import write_results
@@ -57,23 +62,9 @@ def build(node: DictConfig, **kwargs: Any) -> Any:
         raise
 
 
-def train(cfg: DictConfig) -> dict[str, Any]:
-    """Train and test one configuration; write its resolved config and results.json."""
-    started = time.perf_counter()
-    out_dir = Path(cfg.paths.output_dir)
-    results_path = out_dir / RESULTS_FILE
-    if results_path.exists() and not cfg.get("overwrite", False):
-        raise UserInputError(
-            f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
-        )
-    validate_config(cfg)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = build(cfg.dataset)
-    datamodule.prepare_splits()  # a missing data folder stops the run here, before training
-    model = build(
+def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
+    """The model of cfg.model, sized for the datamodule's inputs and classes."""
+    return build(
         cfg.model,
         input_dim=datamodule.input_dim,
         num_classes=datamodule.num_classes,
@@ -83,27 +74,78 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         threshold=build(cfg.threshold),
     )
 
+
+def checkpoint_callbacks(cfg: DictConfig, has_validation: bool) -> list[L.Callback]:
+    callbacks = []
+    for name, node in (cfg.get("callbacks") or {}).items():
+        if name == "model_checkpoint" and not has_validation and node.get("monitor"):
+            # no validation split: nothing to call "best", keep last.ckpt only
+            node = OmegaConf.merge(node, {"monitor": None, "save_top_k": 0})
+        callbacks.append(instantiate(node))
+    return callbacks
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train and test one configuration; write its resolved config and results.json.
+
+    Under DDP every rank runs this function; rank 0 alone writes files."""
+    started = time.perf_counter()
+    out_dir = Path(cfg.paths.output_dir)
+    results_path = out_dir / RESULTS_FILE
+    # Lightning sets the rank of the processes it starts from their environment
+    rank_zero = rank_zero_only.rank == 0
+    if rank_zero and results_path.exists() and not cfg.get("overwrite", False):
+        raise UserInputError(
+            f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
+        )
+    validate_config(cfg)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), out_dir, cfg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if rank_zero:
+        (out_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = build(cfg.dataset)
+    datamodule.prepare_splits()  # a missing data folder stops the run here, before training
+    model = build_model(cfg, datamodule)
+
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     summary = EpochSummary()
-    trainer_kwargs: dict[str, Any] = {}
+    checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
+    trainer_kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints)}
     if datamodule.val_size == 0:
         trainer_kwargs["limit_val_batches"] = 0
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=[summary], logger=logger, **trainer_kwargs)
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, callbacks=[summary, RunState(cfg), *checkpoints], logger=logger, **trainer_kwargs
+    )
+    results: dict[str, Any] = {}
     try:
         if logger:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-        trainer.fit(model, datamodule=datamodule)
-        diverged = bool(getattr(model, "diverged", False))
-        # the test loop resets callback_metrics, so keep what training and validation logged
-        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-        if not diverged and cfg.get("test", True):
-            trainer.test(model, datamodule=datamodule, verbose=False)
-            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
-        results: dict[str, Any] = {
+        with ddp_children_run_this_job(trainer):
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+            # also set when Lightning resumed from its own SLURM requeue checkpoint
+            resumed_from = trainer.ckpt_path
+            diverged = bool(getattr(model, "diverged", False))
+            # the test loop resets callback_metrics, so keep what training and validation logged
+            metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+            digests = gather_digests(model)
+            if not diverged and cfg.get("test", True):
+                trainer.test(model, datamodule=datamodule, verbose=False)
+                metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+        if not trainer.is_global_zero:
+            return {}
+        results = {
             "status": "diverged" if diverged else "completed",
             "seed": cfg.seed,
             "device": device_name(trainer.strategy.root_device),
-            "epochs_completed": len(summary.train_seconds),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            # the processes that trained it (DDP) and a digest of each one's final weights
+            "world_size": trainer.world_size,
+            "weights_sha256_per_rank": digests,
+            "resumed_from": resumed_from,
+            "epochs_completed": trainer.current_epoch,
             "seconds_per_epoch": (
                 sum(summary.train_seconds) / len(summary.train_seconds) if summary.train_seconds else None
             ),

@@ -17,15 +17,30 @@ class TensorBatches:
 
     With group > 1 every item is a list of up to `group` consecutive minibatches: the model takes
     one optimizer step per minibatch, and Lightning's per-step work is paid once per group.
+
+    With several processes (DDP) each rank trains on its own slice of every epoch's shuffled
+    order: all ranks draw the same permutation (same seed) and take equal, disjoint parts of it,
+    so they take the same number of steps. `batch_size` is per process.
     """
 
     def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, group: int = 1
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        shuffle: bool,
+        group: int = 1,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         self.x, self.y, self.batch_size, self.shuffle, self.group = x, y, batch_size, shuffle, group
+        self.rank, self.world = rank, world
+
+    def _samples(self) -> int:
+        return len(self.y) // self.world if self.shuffle else len(self.y)
 
     def __len__(self) -> int:
-        return math.ceil(math.ceil(len(self.y) / self.batch_size) / self.group)
+        return math.ceil(math.ceil(self._samples() / self.batch_size) / self.group)
 
     def __iter__(self):
         if self.group == 1:
@@ -45,6 +60,8 @@ class TensorBatches:
         if self.shuffle:
             # the global generator is seeded by the run's seed, so the order is reproducible
             order = torch.randperm(n, device=self.x.device)
+            n = self._samples()
+            order = order[self.rank * n : (self.rank + 1) * n]
             for start in range(0, n, self.batch_size):
                 idx = order[start : start + self.batch_size]
                 yield self.x[idx], self.y[idx]
@@ -106,8 +123,14 @@ class TensorDataModule(L.LightningDataModule):
         self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
 
     def train_dataloader(self) -> TensorBatches:
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
         return TensorBatches(
-            *self.splits["train"], self.batch_size, shuffle=True, group=self.batches_per_step
+            *self.splits["train"],
+            self.batch_size,
+            shuffle=True,
+            group=self.batches_per_step,
+            rank=rank,
+            world=world,
         )
 
     def val_dataloader(self) -> TensorBatches:

@@ -1,0 +1,129 @@
+"""Checkpoints that resume a run exactly: what goes into them besides Lightning's own state, and
+which checkpoint `ckpt_path=...` means.
+
+Lightning saves the weights, every optimizer's state (one per FF layer and the head's) and the
+loop counters. The run adds the random-number states, so that the resumed epochs shuffle and
+draw negative labels exactly as an uninterrupted run would, and its resolved config, so that
+`python -m ff_lightning.evaluate CHECKPOINT` can rebuild the model without retyping it.
+"""
+
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from ff_lightning.errors import UserInputError
+
+log = logging.getLogger("ff_lightning")
+
+CONFIG_KEY = "ff_lightning_config"
+RNG_KEY = "ff_lightning_rng"
+LAST = Path("checkpoints") / "last.ckpt"
+
+
+def rng_states() -> dict[str, Any]:
+    states: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+class RunState(Callback):
+    """Adds the RNG states and the run's resolved config to every checkpoint; restores the RNG."""
+
+    def __init__(self, cfg: DictConfig) -> None:
+        self.config = OmegaConf.to_container(cfg, resolve=True)
+
+    def on_save_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        checkpoint[RNG_KEY] = rng_states()
+        checkpoint[CONFIG_KEY] = self.config
+
+    def on_load_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        if RNG_KEY in checkpoint:
+            set_rng_states(checkpoint[RNG_KEY])
+
+
+def _comparable(config: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """A run's config with what differs between two runs of the same experiment taken out."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("ckpt_path", "overwrite")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, str) and run_dir and run_dir in value:
+            return value.replace(run_dir, "<run>")
+        return value
+
+    return strip(config)
+
+
+def interrupted_run(runs_root: Path, this_run: Path, cfg: DictConfig) -> Path | None:
+    """The newest run folder beside this one with the same config, a last checkpoint and no
+    results.json (it stopped before the end)."""
+    wanted = _comparable(OmegaConf.to_container(cfg, resolve=True), str(this_run))
+    candidates = sorted(runs_root.glob(f"*/{LAST}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for ckpt in candidates:
+        run = ckpt.parent.parent
+        if run.resolve() == this_run.resolve() or (run / "results.json").exists():
+            continue
+        config_file = run / "config_resolved.yaml"
+        if not config_file.is_file():
+            continue
+        theirs = OmegaConf.to_container(OmegaConf.load(config_file), resolve=False)
+        if _comparable(theirs, str(run)) == wanted:
+            return ckpt
+    return None
+
+
+def resolve_ckpt_path(value: str | None, out_dir: Path, cfg: DictConfig) -> str | None:
+    """The checkpoint to resume from, or None to start afresh.
+
+    - null: start afresh (on SLURM, Lightning still resumes from its own requeue checkpoint);
+    - `last`: this run folder's last checkpoint (a requeued sweep job), else that of the newest
+      interrupted run with the same config beside it; none: start afresh and say so;
+    - a .ckpt file, or a run folder (its checkpoints/last.ckpt).
+    """
+    if value is None or value == "":
+        return None
+    if value == "last":
+        own = out_dir / LAST
+        found = own if own.is_file() else interrupted_run(out_dir.parent, out_dir, cfg)
+        if found is None:
+            log.info(
+                "ckpt_path=last: no interrupted run with this config under %s; starting afresh",
+                out_dir.parent,
+            )
+            return None
+        log.info("ckpt_path=last: resuming %s", found)
+        return str(found)
+    path = Path(value)
+    if path.is_dir():
+        path = path / LAST
+    if not path.is_file():
+        raise UserInputError(
+            f"ckpt_path={value}: no such checkpoint; give a .ckpt file, a run folder holding {LAST}, or last"
+        )
+    return str(path)
