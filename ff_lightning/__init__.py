@@ -1,3 +1,12 @@
 """ff-lightning: Forward-Forward experiments with Lightning and Hydra."""
 
+import os
+
+from omegaconf import OmegaConf
+
 __version__ = "0.1.0"
+
+# ${pid:} in run-folder names (conf/hydra/default.yaml): two runs started in the same microsecond
+# on one machine still get two folders. Cached, so every reading of a config gives one value.
+if not OmegaConf.has_resolver("pid"):
+    OmegaConf.register_new_resolver("pid", os.getpid, use_cache=True)

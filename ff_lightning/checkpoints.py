@@ -7,6 +7,7 @@ draw negative labels exactly as an uninterrupted run would, and its resolved con
 `python -m ff_lightning.evaluate CHECKPOINT` can rebuild the model without retyping it.
 """
 
+import json
 import logging
 import random
 from pathlib import Path
@@ -85,9 +86,17 @@ def interrupted_run(runs_root: Path, this_run: Path, cfg: DictConfig) -> Path | 
     results.json (it stopped before the end)."""
     wanted = _comparable(OmegaConf.to_container(cfg, resolve=True), str(this_run))
     candidates = sorted(runs_root.glob(f"*/{LAST}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    # an interrupted run that a later run resumed and finished is done with
+    finished = set()
+    for results in runs_root.glob("*/results.json"):
+        resumed = json.loads(results.read_text()).get("resumed_from")
+        if resumed:
+            finished.add(Path(resumed).resolve())
     for ckpt in candidates:
         run = ckpt.parent.parent
         if run.resolve() == this_run.resolve() or (run / "results.json").exists():
+            continue
+        if ckpt.resolve() in finished:
             continue
         config_file = run / "config_resolved.yaml"
         if not config_file.is_file():

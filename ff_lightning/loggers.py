@@ -18,12 +18,35 @@ def resolve_wandb_mode(mode: str = "auto") -> str:
     env_mode = os.environ.get("WANDB_MODE")
     if env_mode in ("online", "offline", "disabled", "dryrun"):
         return "offline" if env_mode == "dryrun" else env_mode
-    if mode != "auto":
+    if mode in ("offline", "disabled"):
         return mode
     import wandb
 
     # verify=False: look for a stored key without any network call
-    return "online" if wandb.login(prompt=False, verify=False) else "offline"
+    if mode == "auto" and not wandb.login(prompt=False, verify=False):
+        return "offline"
+    problem = login_problem()
+    if problem:
+        log.warning("W&B: %s; logging offline instead (upload later with `wandb sync`)", problem)
+        return "offline"
+    return "online"
+
+
+def login_problem(timeout: int = 5) -> str | None:
+    """Why an online W&B run cannot start (no or bad API key, server unreachable), else None.
+
+    Asked once, with a short timeout, so that a bad key or a machine without network gives an
+    offline run at once instead of a crash or a long wait inside wandb.init."""
+    import wandb
+
+    try:
+        if not wandb.login(prompt=False, verify=False):
+            return "no API key"
+        # the key is only checked by a request to the server
+        wandb.Api(timeout=timeout).viewer  # noqa: B018
+        return None
+    except Exception as exc:  # noqa: BLE001 - every failure means the same here: go offline
+        return f"cannot log in ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
 
 
 def sweep_group() -> str | None:

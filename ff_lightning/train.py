@@ -123,7 +123,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         if logger:
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         with ddp_children_run_this_job(trainer):
-            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+            # the run's own checkpoints hold its config and RNG states, which weights_only rejects
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=False)
             # also set when Lightning resumed from its own SLURM requeue checkpoint
             resumed_from = trainer.ckpt_path
             diverged = bool(getattr(model, "diverged", False))

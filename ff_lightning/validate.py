@@ -30,6 +30,8 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
         match = _GROUP_OVERRIDE.match(arg)
         if not match or match["group"] not in groups or arg.startswith("~"):
             continue
+        if match["group"].startswith("hydra/"):
+            continue  # Hydra's plugins add options (hydra/launcher=submitit_local) and check them
         allowed = groups[match["group"]]
         for value in match["value"].split(","):
             value = value.strip()
