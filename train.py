@@ -1,6 +1,7 @@
 """Entry point: `python train.py [overrides]` or `python train.py -m [sweep overrides]`."""
 
 import sys
+import warnings
 from pathlib import Path
 
 import hydra
@@ -10,6 +11,10 @@ from ff_lightning.errors import UserInputError
 from ff_lightning.validate import check_group_overrides, check_setting_keys
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
+
+# conf/hydra/launcher/submitit_slurm.yaml is the suite's SLURM preset; Hydra checks it against the
+# plugin's schema of the same name (wanted) and warns that such matching is deprecated (noise)
+warnings.filterwarnings("ignore", message=r"(?s).*validated against ConfigStore schema with the same name")
 
 
 def fail(message: str) -> None:

@@ -71,7 +71,7 @@ def _comparable(config: dict[str, Any], run_dir: str) -> dict[str, Any]:
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in ("ckpt_path", "overwrite")}
+            return {k: strip(v) for k, v in value.items() if k not in ("ckpt_path", "overwrite", "hydra")}
         if isinstance(value, list):
             return [strip(v) for v in value]
         if isinstance(value, str) and run_dir and run_dir in value:

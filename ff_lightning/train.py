@@ -77,10 +77,9 @@ def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
 
 def checkpoint_callbacks(cfg: DictConfig, has_validation: bool) -> list[L.Callback]:
     callbacks = []
-    for name, node in (cfg.get("callbacks") or {}).items():
-        if name == "model_checkpoint" and not has_validation and node.get("monitor"):
-            # no validation split: nothing to call "best", keep last.ckpt only
-            node = OmegaConf.merge(node, {"monitor": None, "save_top_k": 0})
+    for node in (cfg.get("callbacks") or {}).values():
+        if str(node.get("monitor") or "").startswith("val/") and not has_validation:
+            continue  # no validation split: nothing to call "best"
         callbacks.append(instantiate(node))
     return callbacks
 

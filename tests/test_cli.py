@@ -1,11 +1,14 @@
 """`python train.py ...` run as a user runs it: real processes, real MNIST, real multirun."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_MODEL, run_train
+from tests.conftest import ROOT, TINY_MODEL, run_train
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1"]
 
@@ -110,3 +113,50 @@ def test_missing_data_names_the_variable(tmp_path):
     )
     assert proc.returncode == 2
     assert "FF_DATA_DIR" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_two_runs_started_together_get_two_folders(tmp_path):
+    args = [sys.executable, str(ROOT / "train.py"), *TINY, "logger=none", "callbacks=none"]
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    procs = [subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    runs = sorted((tmp_path / "outputs" / "runs").iterdir())
+    assert len(runs) == 2 and all((run / "results.json").is_file() for run in runs)
+    pids = {json.loads((run / "results.json").read_text())["pid"] for run in runs}
+    assert {run.name.rsplit("_", 1)[1] for run in runs} == {str(pid) for pid in pids}
+
+
+def test_bad_wandb_key_falls_back_to_offline_and_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_MODE"}
+    env.update(WANDB_API_KEY="0123456789abcdef0123456789abcdef01234567", PYTHONUNBUFFERED="1")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    output = proc.stdout + proc.stderr
+    assert "W&B: cannot log in" in output and "logging offline instead" in output
+    assert json.loads((tmp_path / "results.json").read_text())["wandb"]["mode"] == "offline"
+
+
+def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
+    proc = run_train(
+        [
+            "-m",
+            "hydra/launcher=submitit_local",
+            *TINY,
+            "logger=csv",
+            "seed=0,1",
+            f"hydra.sweep.dir={tmp_path}",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = results_under(tmp_path)
+    assert [r["seed"] for r in results] == [0, 1] and all(r["status"] == "completed" for r in results)
+    assert len({r["pid"] for r in results}) == 2
+    # submitit kept each job's own log and result
+    assert len(list((tmp_path / ".submitit").glob("*/*_0_result.pkl"))) == 2

@@ -20,7 +20,9 @@ def test_expected_groups_and_options_exist():
     assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
     assert {"mnist", "synthetic", "imdb"} <= set(GROUPS["dataset"])
     assert GROUPS["model"] == ["backprop_mlp", "ff_mlp", "logreg"]
-    assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu"}
+    assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu", "ddp", "ddp_cpu"}
+    assert set(GROUPS["callbacks"]) == {"default", "none"}
+    assert GROUPS["hydra/launcher"] == ["submitit_slurm"]
     assert set(GROUPS["logger"]) == {"wandb", "csv", "none"}
     assert {"paper_mnist", "smoke", "paper_imdb", "imdb_smoke"} <= set(GROUPS["experiment"])
 
@@ -68,8 +70,7 @@ def test_model(name, tmp_path):
 @pytest.mark.parametrize("name", GROUPS["trainer"])
 def test_trainer(name, tmp_path):
     cfg = compose_cfg([f"trainer={name}"], tmp_path)
-    if name == "gpu" and not torch.cuda.is_available():
-        assert cfg.trainer.accelerator == "gpu"
+    if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
         return
     trainer = instantiate(cfg.trainer, logger=False)
     assert isinstance(trainer, L.Trainer)
@@ -129,3 +130,47 @@ def test_data_dir_follows_ff_data_dir(tmp_path, monkeypatch):
     assert cfg.dataset.data_dir == str(tmp_path / "elsewhere")
     cfg = compose_cfg(["paths.data_dir=/x/y"], tmp_path)
     assert cfg.dataset.data_dir == "/x/y"
+
+
+def test_slurm_preset_submits_an_array_with_one_task_per_gpu(tmp_path):
+    """The sbatch script submitit writes from conf/hydra/launcher/submitit_slurm.yaml (its own
+    script writer, fed the preset as Hydra's launcher feeds it; nothing is submitted)."""
+    import signal
+
+    from lightning.pytorch.plugins.environments import SLURMEnvironment
+    from omegaconf import OmegaConf
+    from submitit.slurm.slurm import SlurmExecutor, _convert_mem, _make_sbatch_string
+
+    cfg = compose_cfg(
+        [
+            "hydra/launcher=submitit_slurm",
+            "trainer=ddp",
+            "trainer.devices=4",
+            "hydra.launcher.partition=gpu",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
+        tmp_path,
+    )
+    launcher = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    assert launcher["_target_"] == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
+    names = SlurmExecutor._equivalence_dict()
+    params = {
+        names.get(k, k): v
+        for k, v in launcher.items()
+        if k not in ("_target_", "submitit_folder", "max_num_timeout")
+    }
+    params["mem"] = _convert_mem(params["mem"])
+    script = _make_sbatch_string(
+        "python -u -m submitit.core._submit", launcher["submitit_folder"], map_count=3, **params
+    )
+    for line in (
+        "#SBATCH --array=0-2%3",  # 3 sweep jobs, at most array_parallelism at once
+        "#SBATCH --gpus-per-node=4",
+        "#SBATCH --ntasks-per-node=4",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=60",
+        "#SBATCH --signal=USR1@120",
+    ):
+        assert line in script, script
+    # the signal SLURM sends before the time limit is the one Lightning's auto-requeue listens to
+    assert SLURMEnvironment().requeue_signal == signal.SIGUSR1

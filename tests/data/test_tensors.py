@@ -42,3 +42,18 @@ def test_grouped_batches_hold_consecutive_minibatches_and_a_ragged_tail():
     assert len(batches) == 3
     groups = [[b.tolist() for _, b in group] for group in batches]
     assert groups == [[[0, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9]]]
+
+
+def test_ranks_take_equal_disjoint_parts_of_the_same_shuffled_epoch():
+    y = torch.arange(251)
+    parts = []
+    for rank in (0, 1):
+        torch.manual_seed(7)  # every rank is seeded alike, so all draw the same permutation
+        batches = TensorBatches(y.float().unsqueeze(1), y, batch_size=50, shuffle=True, rank=rank, world=2)
+        assert len(batches) == 3  # 125 samples each: 50, 50, 25
+        parts.append(torch.cat([yb for _, yb in batches]).tolist())
+    assert len(parts[0]) == len(parts[1]) == 125
+    assert not set(parts[0]) & set(parts[1])
+    # evaluation is never split: every rank scores the whole set
+    whole = TensorBatches(y.float().unsqueeze(1), y, batch_size=100, shuffle=False, rank=1, world=2)
+    assert torch.cat([yb for _, yb in whole]).tolist() == y.tolist()

@@ -1,0 +1,110 @@
+"""Checkpoints, ckpt_path and resuming: a real run killed with a real signal, then resumed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from ff_lightning.checkpoints import CONFIG_KEY, RNG_KEY, resolve_ckpt_path
+from ff_lightning.errors import UserInputError
+from ff_lightning.train import train
+from tests.conftest import ROOT, compose_cfg, data_dir, tiny_overrides
+
+# a slice of real MNIST, big enough that an epoch takes about a second on two cores
+RESUMABLE = [
+    "experiment=smoke",
+    "dataset.train_subset=3000",
+    "model.hidden_dims=[300,300]",
+    "trainer.max_epochs=4",
+    "trainer.enable_progress_bar=false",
+    "logger=none",
+]
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen:
+    env = {**os.environ, "FF_DATA_DIR": str(data_dir()), "WANDB_MODE": "offline"}
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "train.py"), *args], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+
+
+def _saved_epoch(path: Path) -> int:
+    """The epoch in a checkpoint that may still be being written (-1: none readable yet)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)["epoch"]
+    except (OSError, RuntimeError, EOFError, KeyError):
+        return -1
+
+
+def _results(run: Path) -> dict:
+    return json.loads((run / "results.json").read_text())
+
+
+def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(mnist_dir, tmp_path):
+    reference, killed, resumed = tmp_path / "ref" / "c", tmp_path / "runs" / "a", tmp_path / "runs" / "b"
+    proc = _start([*RESUMABLE, f"hydra.run.dir={killed}"], tmp_path / "killed.log")
+    deadline = time.monotonic() + 300
+    while _saved_epoch(killed / "checkpoints" / "last.ckpt") < 1:  # Lightning counts from 0
+        assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "results.json").exists()
+    saved = torch.load(killed / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert saved["epoch"] in (1, 2)  # after epoch 2 (or 3, had the kill come late)
+    # every FF layer's Adam state, and the head's, are in the checkpoint
+    assert len(saved["optimizer_states"]) == 3 and RNG_KEY in saved and CONFIG_KEY in saved
+
+    for args in ([f"hydra.run.dir={resumed}", "ckpt_path=last"], [f"hydra.run.dir={reference}"]):
+        done = _start([*RESUMABLE, *args], tmp_path / "run.log")
+        assert done.wait(timeout=300) == 0, (tmp_path / "run.log").read_text()[-3000:]
+    after, uninterrupted = _results(resumed), _results(reference)
+    assert after["resumed_from"] == str(killed / "checkpoints" / "last.ckpt")
+    assert after["epochs_completed"] == 4
+    assert after["weights_sha256_per_rank"] == uninterrupted["weights_sha256_per_rank"]
+    assert after["test/error_goodness"] == uninterrupted["test/error_goodness"]
+    assert after["test/error_head"] == uninterrupted["test/error_head"]
+    # the interrupted run is finished now: `last` no longer points at it
+    cfg = compose_cfg(RESUMABLE, tmp_path / "runs" / "d")
+    assert resolve_ckpt_path("last", tmp_path / "runs" / "d", cfg) is None
+
+
+def test_last_only_resumes_a_run_of_the_same_config(tmp_path):
+    first = tmp_path / "runs" / "first"
+    cfg = compose_cfg(tiny_overrides("trainer.max_epochs=1"), first)
+    train(cfg)
+    (first / "results.json").unlink()  # as if it had been stopped after its checkpoint
+    same = compose_cfg(tiny_overrides("trainer.max_epochs=1"), tmp_path / "runs" / "second")
+    assert resolve_ckpt_path("last", tmp_path / "runs" / "second", same) == str(
+        first / "checkpoints/last.ckpt"
+    )
+    other = compose_cfg(tiny_overrides("trainer.max_epochs=1", "seed=9"), tmp_path / "runs" / "third")
+    assert resolve_ckpt_path("last", tmp_path / "runs" / "third", other) is None
+    # a run folder or a file names its checkpoint directly
+    assert resolve_ckpt_path(str(first), tmp_path, other) == str(first / "checkpoints/last.ckpt")
+    with pytest.raises(
+        UserInputError, match="ckpt_path=/no/such.ckpt: no such checkpoint; give a .ckpt file"
+    ):
+        resolve_ckpt_path("/no/such.ckpt", tmp_path, other)
+
+
+def test_best_and_last_checkpoints_are_written_every_epoch(tmp_path):
+    train(compose_cfg(tiny_overrides("trainer.max_epochs=3"), tmp_path))
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert names == ["best.ckpt", "last.ckpt"]
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["epoch"] == 2 and last[CONFIG_KEY]["seed"] == 0
+    # without a validation split there is no "best": only last.ckpt
+    train(compose_cfg(tiny_overrides("dataset.val_size=0"), tmp_path / "noval"))
+    assert sorted(p.name for p in (tmp_path / "noval" / "checkpoints").iterdir()) == ["last.ckpt"]
+    train(compose_cfg(tiny_overrides("callbacks=none"), tmp_path / "none"))
+    assert not (tmp_path / "none" / "checkpoints").exists()
