@@ -21,19 +21,21 @@ def world_size() -> int:
 def average_gradients(modules: Iterable[nn.Module]) -> None:
     """Replace every gradient of these modules by its mean over the ranks: one all-reduce of one
     flat buffer, so that a step costs one collective however many layers it updates."""
+    average_([p.grad for m in modules for p in m.parameters() if p.grad is not None])
+
+
+def average_(tensors: list[torch.Tensor]) -> None:
+    """In place: each tensor becomes its mean over the ranks (one all-reduce for all of them)."""
     world = world_size()
-    if world == 1:
+    if world == 1 or not tensors:
         return
-    grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    flat = torch.cat([t.reshape(-1) for t in tensors])
     dist.all_reduce(flat)
     flat /= world
     offset = 0
-    for g in grads:
-        g.copy_(flat[offset : offset + g.numel()].view_as(g))
-        offset += g.numel()
+    for t in tensors:
+        t.copy_(flat[offset : offset + t.numel()].view_as(t))
+        offset += t.numel()
 
 
 def weights_digest(module: nn.Module) -> str:

@@ -29,6 +29,19 @@ def ff_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tenso
     return F.softplus(theta - g_pos).mean() + F.softplus(g_neg - theta).mean()
 
 
+def symba_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:
+    """SymBa (Lee & Song 2023): mean of softplus(-alpha * (G_pos - G_neg)) over same-image pairs
+    (row i of the positives and row i of the negatives are one image with two labels). No
+    threshold: only the gap between the true and the wrong label's goodness counts."""
+    return F.softplus(-alpha * (g_pos - g_neg)).mean()
+
+
+def peer_normalisation_loss(running_mean: torch.Tensor) -> torch.Tensor:
+    """Hinton's peer normalisation: the squared distance of every unit's running mean activity
+    from the layer's average, so that no unit stays always off or always on."""
+    return (running_mean.mean() - running_mean).pow(2).mean()
+
+
 def threshold_accuracy(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor) -> torch.Tensor:
     """Share of samples on the right side of the threshold (positives above, negatives below)."""
     right = (g_pos > theta).float().sum() + (g_neg < theta).float().sum()

@@ -52,3 +52,13 @@ def wrong_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """
     offset = torch.randint(1, num_classes, labels.shape, device=labels.device)
     return (labels + offset) % num_classes
+
+
+def hard_wrong_labels(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """A wrong label for every sample, drawn in proportion to the model's belief in it
+    (softmax of `logits` over the wrong labels): Hinton's hard negatives. Never the true label."""
+    probs = torch.softmax(logits.float(), dim=1)
+    probs = probs.scatter(1, labels.unsqueeze(1), 0.0)
+    # a belief that underflowed to 0 everywhere would leave nothing to draw from
+    probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
+    return torch.multinomial(probs, 1).squeeze(1)

@@ -15,9 +15,17 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
-from ff_lightning.distributed import average_gradients, world_size
-from ff_lightning.goodness import ff_loss, goodness, threshold_accuracy
-from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot, wrong_labels
+from ff_lightning.distributed import average_, average_gradients, world_size
+from ff_lightning.goodness import ff_loss, goodness, peer_normalisation_loss, symba_loss, threshold_accuracy
+from ff_lightning.labels import (
+    embed_label,
+    embedded_dim,
+    hard_wrong_labels,
+    neutral_code,
+    one_hot,
+    wrong_labels,
+)
+from ff_lightning.lr_schedules import LR_SCHEDULES, lr_factor
 from ff_lightning.nets import FFNet
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
 
@@ -27,21 +35,42 @@ OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 _STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc")
 
 
+OBJECTIVES = ("threshold", "symba")
+NEGATIVES = ("uniform", "hard")
+
+
 def layer_step(
-    layer: nn.Module, h: torch.Tensor, theta: torch.Tensor, n: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One FF layer on positives (rows < n) and negatives: its output, its loss, and the epoch
-    statistics of this step (loss, mean G_pos, mean G_neg, threshold accuracy).
+    layer: nn.Module,
+    h: torch.Tensor,
+    theta: torch.Tensor,
+    n: int,
+    objective: str = "threshold",
+    alpha: float = 4.0,
+    peer: float = 0.0,
+    running_mean: torch.Tensor | None = None,
+    momentum: float = 0.9,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """One FF layer on positives (rows < n) and negatives (row n + i: the image of row i with a
+    wrong label): its output, its loss, the epoch statistics of this step (loss, mean G_pos,
+    mean G_neg, threshold accuracy), and with peer normalisation the layer's new running mean
+    activity.
 
     A plain function of tensors, so that torch.compile can turn it (and its backward) into one
     graph per layer."""
     out = layer(h)
     g = goodness(out)
     g_pos, g_neg = g[:n], g[n:]
-    loss = ff_loss(g_pos, g_neg, theta)
+    loss = symba_loss(g_pos, g_neg, alpha) if objective == "symba" else ff_loss(g_pos, g_neg, theta)
+    new_mean = None
+    if peer > 0:
+        # the running mean of each unit's activity on positive data; the newest batch's share of
+        # it carries the gradient, as in Hinton's code
+        new_mean = momentum * running_mean + (1.0 - momentum) * out[:n].float().mean(dim=0)
+        loss = loss + peer * peer_normalisation_loss(new_mean)
+        new_mean = new_mean.detach()
     with torch.no_grad():
         stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), threshold_accuracy(g_pos, g_neg, theta)])
-    return out, loss, stats
+    return out, loss, stats, new_mean
 
 
 class FFModule(L.LightningModule):
@@ -61,8 +90,26 @@ class FFModule(L.LightningModule):
         threshold_range_fraction: float | None = None,
         compile_step: bool | None = None,
         compile_mode: str = "reduce-overhead",
+        objective: str = "threshold",
+        symba_alpha: float = 4.0,
+        negatives: str = "uniform",
+        peer_normalisation: float = 0.0,
+        peer_momentum: float = 0.9,
+        lr_schedule: str = "constant",
     ) -> None:
         super().__init__()
+        for name, value, allowed in (
+            ("model.objective", objective, OBJECTIVES),
+            ("model.negatives", negatives, NEGATIVES),
+            ("model.lr_schedule", lr_schedule, LR_SCHEDULES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name}={value} is not an option; choose one of: {', '.join(allowed)}")
+        if peer_normalisation < 0 or not 0 <= peer_momentum < 1:
+            raise ValueError(
+                "model.peer_normalisation must be >= 0 and model.peer_momentum in [0, 1), got "
+                f"{peer_normalisation} and {peer_momentum}"
+            )
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
@@ -83,6 +130,12 @@ class FFModule(L.LightningModule):
         self._compiled = False
         self._layer_step = layer_step
         self._world = 1
+        self.objective = objective
+        self.symba_alpha = symba_alpha
+        self.negatives = negatives
+        self.peer_normalisation = peer_normalisation
+        self.peer_momentum = peer_momentum
+        self.lr_schedule = lr_schedule
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
         self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
@@ -136,6 +189,9 @@ class FFModule(L.LightningModule):
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         opts = [self.optimizer_factory(layer.parameters()) for layer in self.net.layers]
         opts.append(self.head_optimizer_factory(self.head.parameters()))
+        for opt in opts:
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])  # what model.lr_schedule scales
         return opts
 
     def on_fit_start(self) -> None:
@@ -150,6 +206,10 @@ class FFModule(L.LightningModule):
         self._world = world_size()
 
     def on_train_epoch_start(self) -> None:
+        self.lr_factor = lr_factor(self.lr_schedule, self.current_epoch, self.trainer.max_epochs)
+        for opt in self.optimizers():
+            for group in opt.optimizer.param_groups:
+                group["lr"] = group["initial_lr"] * self.lr_factor
         self.thetas = self.thresholds_at(self.current_epoch)
         # a tensor, so that a threshold that changes between epochs is data, not a recompile
         self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
@@ -180,26 +240,50 @@ class FFModule(L.LightningModule):
     def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
         n = x.shape[0]
+        feats = None
+        if self.negatives == "hard":
+            # the head's belief picks each wrong label; the same features (before this step moves
+            # the layers) then train the head, so hard negatives cost no extra forward pass
+            with torch.no_grad():
+                feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
+                y_neg = hard_wrong_labels(self.head(feats), y)
+        else:
+            y_neg = wrong_labels(y, self.num_classes)
         # positives and negatives go through each layer as one batch: one matmul instead of two
-        h = torch.cat([self.with_label(x, y), self.with_label(x, wrong_labels(y, self.num_classes))])
+        h = torch.cat([self.with_label(x, y), self.with_label(x, y_neg)])
         if self._compiled and self.device.type == "cuda":
             # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()
         for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
-            out, loss, stats = self._layer_step(layer, h.detach(), self._theta_tensor[i], n)
+            out, loss, stats, new_mean = self._layer_step(
+                layer,
+                h.detach(),
+                self._theta_tensor[i],
+                n,
+                self.objective,
+                self.symba_alpha,
+                self.peer_normalisation,
+                layer.running_mean,
+                self.peer_momentum,
+            )
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             h = out.detach()
             self._stats[i] += stats
+            if new_mean is not None:
+                layer.running_mean.copy_(new_mean)
         # every layer learns from the layer below as it was before this step, so stepping them all
         # after the last backward computes the same as stepping each right after its own
         if self._world > 1:
             average_gradients(self.net.layers)
+            if self.peer_normalisation > 0:
+                average_([layer.running_mean for layer in self.net.layers])
         for opt in layer_opts:
             opt.step()
 
-        with torch.no_grad():
-            feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
+        if feats is None:
+            with torch.no_grad():
+                feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
         head_loss = F.cross_entropy(self.head(feats), y)
         head_opt.zero_grad(set_to_none=True)
         self.manual_backward(head_loss)
@@ -222,6 +306,7 @@ class FFModule(L.LightningModule):
         steps = max(self._steps, 1)
         means = (self._stats / steps).cpu()
         logs = {"train/loss": means[:, 0].sum(), "train/head_loss": self._head_loss.cpu() / steps}
+        logs["train/lr_factor"] = torch.tensor(getattr(self, "lr_factor", 1.0))
         for i, row in enumerate(means):
             for name, value in zip(_STATS, row, strict=True):
                 logs[f"train/layer{i}/{name}"] = value

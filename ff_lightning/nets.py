@@ -13,6 +13,8 @@ class FFLayer(nn.Module):
         super().__init__()
         self.linear = nn.Linear(in_dim, out_dim)
         self.activation = activation
+        # each unit's running mean activity on positive data, for peer normalisation
+        self.register_buffer("running_mean", torch.zeros(out_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.activation(self.linear(rms_normalise(x)))

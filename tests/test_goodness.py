@@ -1,8 +1,16 @@
 import math
 
+import pytest
 import torch
 
-from ff_lightning.goodness import ff_loss, goodness, rms_normalise, threshold_accuracy
+from ff_lightning.goodness import (
+    ff_loss,
+    goodness,
+    peer_normalisation_loss,
+    rms_normalise,
+    symba_loss,
+    threshold_accuracy,
+)
 
 
 def test_goodness_is_sum_of_squares():
@@ -43,3 +51,18 @@ def test_threshold_accuracy_counts_both_sides():
     g_pos = torch.tensor([3.0, 1.0])  # one above theta=2, one below
     g_neg = torch.tensor([0.0, 1.5])  # both below
     assert threshold_accuracy(g_pos, g_neg, 2.0).item() == 0.75
+
+
+def test_symba_loss_matches_hand_computed_values():
+    g_pos, g_neg = torch.tensor([3.0, 1.0]), torch.tensor([1.0, 1.5])
+    # softplus(-4 * 2) and softplus(-4 * -0.5), averaged over the two pairs
+    expected = (math.log1p(math.exp(-8.0)) + math.log1p(math.exp(2.0))) / 2
+    assert symba_loss(g_pos, g_neg, alpha=4.0).item() == pytest.approx(expected, rel=1e-6)
+    # only the gap counts: shifting both goodnesses changes nothing
+    assert symba_loss(g_pos + 100, g_neg + 100).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_peer_normalisation_loss_is_the_spread_of_mean_activities():
+    assert peer_normalisation_loss(torch.full((5,), 0.7)).item() == 0.0
+    # mean 1, deviations -1 and +1: mean square 1
+    assert peer_normalisation_loss(torch.tensor([0.0, 2.0])).item() == pytest.approx(1.0)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ff_lightning.labels import embed_label, neutral_code, one_hot, wrong_labels
+from ff_lightning.labels import embed_label, hard_wrong_labels, neutral_code, one_hot, wrong_labels
 
 
 def test_overwrite_writes_one_hot_times_image_max_into_first_pixels():
@@ -51,3 +51,23 @@ def test_wrong_labels_for_two_classes_flip_the_label():
 def test_neutral_code_is_uniform():
     code = neutral_code(3, 10, torch.zeros(1))
     assert torch.allclose(code, torch.full((3, 10), 0.1))
+
+
+def test_hard_wrong_labels_follow_the_belief_and_never_give_the_true_label():
+    torch.manual_seed(0)
+    n = 20000
+    labels = torch.zeros(n, dtype=torch.long)
+    # belief over 4 classes: the true class 0 is the most likely, then 3 (3 times class 1), 2 never
+    logits = torch.log(torch.tensor([0.7, 0.075, 1e-30, 0.225])).expand(n, 4)
+    drawn = hard_wrong_labels(logits, labels)
+    assert (drawn != labels).all() and (drawn != 2).all()
+    share = torch.bincount(drawn, minlength=4).float() / n
+    # among the wrong labels: 0.075 and 0.225 of 0.3, i.e. 1/4 and 3/4
+    assert share[1].item() == pytest.approx(0.25, abs=0.015)
+    assert share[3].item() == pytest.approx(0.75, abs=0.015)
+
+
+def test_hard_wrong_labels_survive_a_belief_that_underflows():
+    logits = torch.tensor([[1000.0, -1000.0, -1000.0]])
+    for _ in range(20):
+        assert hard_wrong_labels(logits, torch.tensor([0])).item() in (1, 2)

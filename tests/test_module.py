@@ -1,6 +1,7 @@
 from functools import partial
 
 import lightning.pytorch as L
+import pytest
 import torch
 from torch import nn
 
@@ -160,3 +161,66 @@ def test_compiled_layer_steps_give_the_same_weights_as_eager():
         weights.append([p.detach().clone() for p in module.parameters()])
     for plain, compiled in zip(*weights, strict=True):
         torch.testing.assert_close(compiled, plain, atol=1e-5, rtol=0)
+
+
+def _fit(module: FFModule, epochs: int = 1) -> L.Trainer:
+    torch.manual_seed(0)
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
+    trainer.fit(module, datamodule=SyntheticDataModule(num_train=1000, val_size=0))
+    return trainer
+
+
+def _weights(module: FFModule) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.net.parameters()]
+
+
+def test_lr_schedule_sets_every_optimizers_rate_each_epoch():
+    module = make_module(lr=1e-2, lr_schedule="linear_decay")
+    _fit(module, epochs=3)
+    # the last epoch (index 2 of 3) ran at 2 * (3 - 2) / 3 of the configured rate
+    for opt in module.optimizers():
+        assert opt.optimizer.param_groups[0]["lr"] == pytest.approx(1e-2 * 2 / 3)
+        assert opt.optimizer.param_groups[0]["initial_lr"] == 1e-2
+
+
+def test_peer_normalisation_tracks_mean_activity_and_changes_training():
+    plain, peer = make_module(), make_module(peer_normalisation=0.03)
+    torch.manual_seed(0)
+    peer.load_state_dict(plain.state_dict())
+    _fit(plain), _fit(peer)
+    assert all(torch.count_nonzero(layer.running_mean) == 0 for layer in plain.net.layers)
+    for layer in peer.net.layers:
+        assert torch.count_nonzero(layer.running_mean) > 0 and (layer.running_mean >= 0).all()  # ReLU
+    assert any(not torch.equal(a, b) for a, b in zip(_weights(plain), _weights(peer), strict=True))
+
+
+@pytest.mark.parametrize("setting", [{"objective": "symba"}, {"negatives": "hard"}])
+def test_each_trick_trains_and_changes_the_result(setting):
+    plain, tricked = make_module(), make_module(**setting)
+    tricked.load_state_dict(plain.state_dict())
+    _fit(plain)
+    _fit(tricked)
+    assert not tricked.diverged
+    assert any(not torch.equal(a, b) for a, b in zip(_weights(plain), _weights(tricked), strict=True))
+    stats = tricked.epoch_metrics()
+    # the layers tell the true label from the wrong one: more goodness for positives
+    assert stats["train/layer0/goodness_pos"] > stats["train/layer0/goodness_neg"]
+
+
+def test_unknown_trick_values_are_rejected():
+    for kwargs, fragment in (
+        ({"objective": "hinge"}, "model.objective=hinge is not an option; choose one of: threshold, symba"),
+        ({"negatives": "adversarial"}, "model.negatives=adversarial is not an option"),
+        ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
+        ({"peer_normalisation": -1.0}, "model.peer_normalisation must be >= 0"),
+    ):
+        with pytest.raises(ValueError, match=fragment):
+            make_module(**kwargs)

@@ -2,6 +2,7 @@
 
 import gzip
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -9,6 +10,7 @@ from torchvision.datasets import MNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
 from torchvision.datasets.utils import check_integrity
 
+from ff_lightning.data.augment import jitter as shift_images
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.errors import UserInputError
 
@@ -76,10 +78,16 @@ class MNISTDataModule(TensorDataModule):
     input_dim = 784
     num_classes = 10
 
-    def __init__(self, data_dir: str, download: bool = True, **kwargs) -> None:
+    def __init__(self, data_dir: str, download: bool = True, jitter: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data_dir = data_dir
         self.download = download
+        if isinstance(jitter, bool) or not isinstance(jitter, int) or not 0 <= jitter <= 13:
+            raise ValueError(f"dataset.jitter must be a whole number of pixels from 0 to 13, got {jitter!r}")
+        self.jitter = jitter
+        if jitter:
+            # random shifts of up to `jitter` pixels, drawn per image on the training device
+            self.augment = partial(shift_images, max_shift=jitter, side=28)
 
     def load(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         raw = load_mnist(self.data_dir, self.download)

@@ -5,6 +5,7 @@ training loop does no per-sample Python work and no host-to-device copies.
 """
 
 import math
+from collections.abc import Callable
 
 import lightning.pytorch as L
 import torch
@@ -32,9 +33,12 @@ class TensorBatches:
         group: int = 1,
         rank: int = 0,
         world: int = 1,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.x, self.y, self.batch_size, self.shuffle, self.group = x, y, batch_size, shuffle, group
         self.rank, self.world = rank, world
+        # applied to every shuffled (training) minibatch's inputs, on their device
+        self.transform = transform
 
     def _samples(self) -> int:
         return len(self.y) // self.world if self.shuffle else len(self.y)
@@ -64,7 +68,8 @@ class TensorBatches:
             order = order[self.rank * n : (self.rank + 1) * n]
             for start in range(0, n, self.batch_size):
                 idx = order[start : start + self.batch_size]
-                yield self.x[idx], self.y[idx]
+                x = self.x[idx]
+                yield (self.transform(x) if self.transform else x), self.y[idx]
         else:
             for start in range(0, n, self.batch_size):
                 yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
@@ -78,6 +83,8 @@ class TensorDataModule(L.LightningDataModule):
     # how a label enters the input (see ff_lightning.labels.embed_label)
     label_mode: str = "overwrite"
     label_scale: float | None = None
+    # applied to training minibatches on the device (MNIST: dataset.jitter)
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def __init__(
         self,
@@ -131,6 +138,7 @@ class TensorDataModule(L.LightningDataModule):
             group=self.batches_per_step,
             rank=rank,
             world=world,
+            transform=self.augment,
         )
 
     def val_dataloader(self) -> TensorBatches:

@@ -76,3 +76,20 @@ def test_default_seeds_and_sweep_folder(tmp_path):
     ]
     report = (sweep / "report.md").read_text()
     assert "ratio = FF / backprop" in report and (sweep / "weights_ff_vs_bp.png").is_file()
+
+
+def test_best_mnist_script_runs_the_paper_best_and_each_trick_with_reports(tmp_path):
+    proc = run_script("best_mnist.sh", *TINY, "seed=0", f"hydra.sweep.dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    expected = {
+        "paper_vs_best": ("experiment", {"paper_mnist", "best_mnist"}),
+        "hard_negatives": ("model.negatives", {"uniform", "hard"}),
+        "lr_schedule": ("model.lr_schedule", {"constant", "linear_decay"}),
+        "peer_normalisation": ("model.peer_normalisation", {"0", "0.03"}),
+        "symba": ("model.objective", {"threshold", "symba"}),
+    }
+    for name, (key, values) in expected.items():
+        report = (tmp_path / name / "report.md").read_text()
+        assert "2 runs: 2 completed, 0 diverged, 0 failed" in report, report
+        assert f"## {key}" in report
+        assert all(f"| {v} |" in report for v in values), report
