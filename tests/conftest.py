@@ -68,9 +68,10 @@ def tiny_overrides(*extra: str) -> list[str]:
 
 
 def run_train(
-    args: list[str], cwd: Path = ROOT, timeout: float = 600, env: dict[str, str] | None = None
+    args: list[str], cwd: Path = ROOT, timeout: float = 600, env: dict[str, str | None] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run train.py exactly as a user would, in a fresh process (`env` adds variables)."""
+    """Run train.py exactly as a user would, in a fresh process (`env` adds variables; a value of
+    None removes one)."""
     env = {
         **os.environ,
         "FF_DATA_DIR": str(data_dir()),
@@ -78,6 +79,7 @@ def run_train(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
+    env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args],
         cwd=cwd,

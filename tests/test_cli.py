@@ -127,16 +127,9 @@ def test_two_runs_started_together_get_two_folders(tmp_path):
 
 
 def test_bad_wandb_key_falls_back_to_offline_and_says_so(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "WANDB_MODE"}
-    env.update(WANDB_API_KEY="0123456789abcdef0123456789abcdef01234567", PYTHONUNBUFFERED="1")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), *TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    key = "0123456789abcdef0123456789abcdef01234567"
+    env = {"WANDB_MODE": None, "WANDB_API_KEY": key}
+    proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"], cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     output = proc.stdout + proc.stderr
     assert "W&B: cannot log in" in output and "logging offline instead" in output

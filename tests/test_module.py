@@ -23,9 +23,9 @@ def make_module(hidden_dims=(16, 16, 16), lr=1e-2, **kwargs) -> FFModule:
     )
 
 
-def fit_one_epoch(module: L.LightningModule, dm: SyntheticDataModule) -> L.Trainer:
+def fit_one_epoch(module: L.LightningModule, dm: SyntheticDataModule, epochs: int = 1) -> L.Trainer:
     trainer = L.Trainer(
-        max_epochs=1,
+        max_epochs=epochs,
         accelerator="cpu",
         logger=False,
         enable_progress_bar=False,
@@ -165,17 +165,7 @@ def test_compiled_layer_steps_give_the_same_weights_as_eager():
 
 def _fit(module: FFModule, epochs: int = 1) -> L.Trainer:
     torch.manual_seed(0)
-    trainer = L.Trainer(
-        max_epochs=epochs,
-        accelerator="cpu",
-        logger=False,
-        enable_progress_bar=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-    )
-    trainer.fit(module, datamodule=SyntheticDataModule(num_train=1000, val_size=0))
-    return trainer
+    return fit_one_epoch(module, SyntheticDataModule(num_train=1000, val_size=0), epochs)
 
 
 def _weights(module: FFModule) -> list[torch.Tensor]:
