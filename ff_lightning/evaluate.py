@@ -46,7 +46,7 @@ def evaluate(
 
     cfg, ckpt = load_checkpoint(Path(checkpoint))
     data_dir = data_dir or os.environ.get("FF_DATA_DIR")
-    if data_dir:
+    if data_dir and "data_dir" in cfg.dataset:  # the synthetic set has none
         cfg.dataset.data_dir = data_dir
     if batch_size:
         cfg.dataset.eval_batch_size = batch_size
