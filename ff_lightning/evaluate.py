@@ -56,12 +56,11 @@ def evaluate(
     model.load_state_dict(ckpt["state_dict"])
     model.to(device).eval()
 
-    x_all, y_all = datamodule.splits["test"]
-    step = datamodule.eval_batch_size
     preds: dict[str, list[torch.Tensor]] = {"goodness": [], "head": []}
-    for start in range(0, len(y_all), step):
-        for mode, p in predictions(model, x_all[start : start + step].to(device)).items():
+    for x, _ in datamodule.test_dataloader():
+        for mode, p in predictions(model, x.to(device)).items():
             preds[mode].append(p.cpu())
+    y_all = datamodule.splits["test"][1]
     out: dict[str, Any] = {
         "checkpoint": str(checkpoint),
         "epoch": ckpt.get("epoch"),
@@ -71,11 +70,9 @@ def evaluate(
     }
     classes = range(datamodule.num_classes)
     for mode, parts in preds.items():
-        wrong = torch.cat(parts) != y_all.cpu()
+        wrong = torch.cat(parts) != y_all
         out[f"test/error_{mode}"] = 100.0 * wrong.float().mean().item()
-        out["per_class"][mode] = {
-            str(c): 100.0 * wrong[y_all.cpu() == c].float().mean().item() for c in classes
-        }
+        out["per_class"][mode] = {str(c): 100.0 * wrong[y_all == c].float().mean().item() for c in classes}
     return out
 
 

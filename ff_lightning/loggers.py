@@ -9,6 +9,7 @@ from lightning.pytorch.loggers import WandbLogger
 log = logging.getLogger(__name__)
 
 WANDB_MODES = ("auto", "online", "offline", "disabled")
+NO_KEY = "no API key"
 
 
 def resolve_wandb_mode(mode: str = "auto") -> str:
@@ -20,16 +21,13 @@ def resolve_wandb_mode(mode: str = "auto") -> str:
         return "offline" if env_mode == "dryrun" else env_mode
     if mode in ("offline", "disabled"):
         return mode
-    import wandb
-
-    # verify=False: look for a stored key without any network call
-    if mode == "auto" and not wandb.login(prompt=False, verify=False):
-        return "offline"
     problem = login_problem()
-    if problem:
+    if problem is None:
+        return "online"
+    # auto without a key is the ordinary offline case; anything else is worth a line
+    if mode == "online" or problem != NO_KEY:
         log.warning("W&B: %s; logging offline instead (upload later with `wandb sync`)", problem)
-        return "offline"
-    return "online"
+    return "offline"
 
 
 def login_problem(timeout: int = 5) -> str | None:
@@ -40,8 +38,9 @@ def login_problem(timeout: int = 5) -> str | None:
     import wandb
 
     try:
+        # verify=False: look for a stored key without any network call
         if not wandb.login(prompt=False, verify=False):
-            return "no API key"
+            return NO_KEY
         # the key is only checked by a request to the server
         wandb.Api(timeout=timeout).viewer  # noqa: B018
         return None

@@ -136,6 +136,7 @@ class FFModule(L.LightningModule):
         self.peer_normalisation = peer_normalisation
         self.peer_momentum = peer_momentum
         self.lr_schedule = lr_schedule
+        self.lr_factor = 1.0
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
         self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
@@ -181,9 +182,14 @@ class FFModule(L.LightningModule):
         return total.view(c, n).argmax(dim=0)
 
     @torch.no_grad()
+    def head_features(self, x: torch.Tensor) -> torch.Tensor:
+        """What the softmax head reads: the normalised upper-layer activities for x with the
+        neutral label (no gradient reaches the FF layers)."""
+        return self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
+
+    @torch.no_grad()
     def predict_head(self, x: torch.Tensor) -> torch.Tensor:
-        feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
-        return self.head(feats).argmax(dim=1)
+        return self.head(self.head_features(x)).argmax(dim=1)
 
     # -- training -------------------------------------------------------------------------------
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
@@ -244,8 +250,8 @@ class FFModule(L.LightningModule):
         if self.negatives == "hard":
             # the head's belief picks each wrong label; the same features (before this step moves
             # the layers) then train the head, so hard negatives cost no extra forward pass
+            feats = self.head_features(x)
             with torch.no_grad():
-                feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
                 y_neg = hard_wrong_labels(self.head(feats), y)
         else:
             y_neg = wrong_labels(y, self.num_classes)
@@ -282,8 +288,7 @@ class FFModule(L.LightningModule):
             opt.step()
 
         if feats is None:
-            with torch.no_grad():
-                feats = self.net.head_features(self.with_neutral_label(x), self.goodness_from_layer)
+            feats = self.head_features(x)
         head_loss = F.cross_entropy(self.head(feats), y)
         head_opt.zero_grad(set_to_none=True)
         self.manual_backward(head_loss)
@@ -306,7 +311,7 @@ class FFModule(L.LightningModule):
         steps = max(self._steps, 1)
         means = (self._stats / steps).cpu()
         logs = {"train/loss": means[:, 0].sum(), "train/head_loss": self._head_loss.cpu() / steps}
-        logs["train/lr_factor"] = torch.tensor(getattr(self, "lr_factor", 1.0))
+        logs["train/lr_factor"] = torch.tensor(self.lr_factor)
         for i, row in enumerate(means):
             for name, value in zip(_STATS, row, strict=True):
                 logs[f"train/layer{i}/{name}"] = value

@@ -81,3 +81,23 @@ def test_csv_logger_writes_metrics(tmp_path):
     train(compose_cfg(tiny_overrides("logger=csv"), tmp_path))
     text = (tmp_path / "csv" / "metrics.csv").read_text()
     assert "val/error_goodness" in text and "train/layer1/goodness_pos" in text
+
+
+def test_mnist_jitter_through_train(mnist_dir, tmp_path):
+    """dataset.jitter set as a user sets it, on a slice of real MNIST."""
+    overrides = [
+        f"paths.data_dir={mnist_dir}",
+        "dataset.train_subset=500",
+        "dataset.val_size=500",
+        "dataset.jitter=2",
+        "model.hidden_dims=[32,32]",
+        "model.goodness_from_layer=0",
+        "trainer.max_epochs=1",
+        "trainer.accelerator=cpu",
+        "trainer.enable_progress_bar=false",
+        "logger=none",
+        "callbacks=none",
+    ]
+    results = train(compose_cfg(overrides, tmp_path))
+    assert results["status"] == "completed"
+    assert OmegaConf.load(tmp_path / "config_resolved.yaml").dataset.jitter == 2
