@@ -25,4 +25,7 @@ sweep paper_vs_best experiment=paper_mnist,best_mnist
 sweep hard_negatives experiment=paper_mnist model.negatives=uniform,hard
 sweep lr_schedule experiment=paper_mnist model.lr_schedule=constant,linear_decay
 sweep peer_normalisation experiment=paper_mnist model.peer_normalisation=0,0.03
-sweep symba experiment=paper_mnist model.objective=threshold,symba
+# SymBa's alpha multiplies G_pos - G_neg, a sum over the layer's units: 0.02 is best_mnist's value
+# for 2000 units (alpha x units = 40); pass model.symba_alpha=0.08 with 500-unit layers
+sweep symba experiment=paper_mnist model.objective=threshold,symba model.symba_alpha=0.02
+sweep goodness_layers experiment=paper_mnist model.goodness_from_layer=1,0

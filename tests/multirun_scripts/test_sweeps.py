@@ -79,7 +79,9 @@ def test_default_seeds_and_sweep_folder(tmp_path):
 
 
 def test_best_mnist_script_runs_the_paper_best_and_each_trick_with_reports(tmp_path):
-    proc = run_script("best_mnist.sh", *TINY, "seed=0", f"hydra.sweep.dir={tmp_path}")
+    # the script sweeps model.goodness_from_layer itself: a user's value would replace the sweep
+    tiny = [arg for arg in TINY if not arg.startswith("model.goodness_from_layer=")]
+    proc = run_script("best_mnist.sh", *tiny, "seed=0", f"hydra.sweep.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     expected = {
         "paper_vs_best": ("experiment", {"paper_mnist", "best_mnist"}),
@@ -87,6 +89,7 @@ def test_best_mnist_script_runs_the_paper_best_and_each_trick_with_reports(tmp_p
         "lr_schedule": ("model.lr_schedule", {"constant", "linear_decay"}),
         "peer_normalisation": ("model.peer_normalisation", {"0", "0.03"}),
         "symba": ("model.objective", {"threshold", "symba"}),
+        "goodness_layers": ("model.goodness_from_layer", {"1", "0"}),
     }
     for name, (key, values) in expected.items():
         report = (tmp_path / name / "report.md").read_text()
