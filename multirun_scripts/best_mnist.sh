@@ -2,7 +2,8 @@
 # Issue 7's ablation: the paper's setting next to best_mnist, then each trick added to the paper's
 # setting on its own, every sweep over seeds 0,1,2 with its own report.md.
 # Usage: multirun_scripts/best_mnist.sh [hydra overrides]
-#   e.g. model.hidden_dims=[500,500,500,500] trainer.max_epochs=10 for a reduced size.
+#   e.g. model.hidden_dims=[500,500,500,500] trainer.max_epochs=10 model.symba_alpha=0.08 for a
+#   reduced size.
 # hydra.sweep.dir=DIR puts the sweeps in DIR/<name>/ instead of outputs/sweeps/best_mnist/<time>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
