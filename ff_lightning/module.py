@@ -49,14 +49,22 @@ def layer_step(
     peer: float = 0.0,
     running_mean: torch.Tensor | None = None,
     momentum: float = 0.9,
+    dropout: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """One FF layer on positives (rows < n) and negatives (row n + i: the image of row i with a
     wrong label): its output, its loss, the epoch statistics of this step (loss, mean G_pos,
     mean G_neg, threshold accuracy), and with peer normalisation the layer's new running mean
     activity.
 
+    With dropout, each image loses the same input units in its positive and its negative row, so
+    that the pair's goodness gap compares the two labels on the same evidence. The layer
+    normalises its input to unit RMS, so the kept units need no rescaling.
+
     A plain function of tensors, so that torch.compile can turn it (and its backward) into one
     graph per layer."""
+    if dropout > 0:
+        keep = torch.rand(n, h.shape[1], device=h.device) >= dropout
+        h = h * keep.repeat(2, 1).to(h.dtype)
     out = layer(h)
     g = goodness(out)
     g_pos, g_neg = g[:n], g[n:]
@@ -96,6 +104,7 @@ class FFModule(L.LightningModule):
         peer_normalisation: float = 0.0,
         peer_momentum: float = 0.9,
         lr_schedule: str = "constant",
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         for name, value, allowed in (
@@ -110,6 +119,8 @@ class FFModule(L.LightningModule):
                 "model.peer_normalisation must be >= 0 and model.peer_momentum in [0, 1), got "
                 f"{peer_normalisation} and {peer_momentum}"
             )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"model.dropout must be in [0, 1), got {dropout}")
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
@@ -136,6 +147,7 @@ class FFModule(L.LightningModule):
         self.peer_normalisation = peer_normalisation
         self.peer_momentum = peer_momentum
         self.lr_schedule = lr_schedule
+        self.dropout = dropout
         self.lr_factor = 1.0
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
@@ -271,6 +283,8 @@ class FFModule(L.LightningModule):
                 self.peer_normalisation,
                 layer.running_mean,
                 self.peer_momentum,
+                # the first layer's input is the image and its label: never dropped
+                self.dropout if i > 0 else 0.0,
             )
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)

@@ -5,9 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+import ff_lightning.module as module_py
 from ff_lightning.data.synthetic import SyntheticDataModule
 from ff_lightning.goodness import ff_loss, goodness
-from ff_lightning.module import FFModule
+from ff_lightning.module import FFModule, layer_step
 from ff_lightning.thresholds import constant
 
 
@@ -192,9 +193,12 @@ def test_peer_normalisation_tracks_mean_activity_and_changes_training():
     assert any(not torch.equal(a, b) for a, b in zip(_weights(plain), _weights(peer), strict=True))
 
 
-@pytest.mark.parametrize("setting", [{"objective": "symba"}, {"negatives": "hard"}])
-def test_each_trick_trains_and_changes_the_result(setting):
-    plain, tricked = make_module(), make_module(**setting)
+@pytest.mark.parametrize(
+    ("base", "setting"),
+    [({}, {"objective": "symba"}), ({}, {"negatives": "hard"}), ({"objective": "symba"}, {"dropout": 0.3})],
+)
+def test_each_trick_trains_and_changes_the_result(base, setting):
+    plain, tricked = make_module(**base), make_module(**base, **setting)
     tricked.load_state_dict(plain.state_dict())
     _fit(plain)
     _fit(tricked)
@@ -211,6 +215,33 @@ def test_unknown_trick_values_are_rejected():
         ({"negatives": "adversarial"}, "model.negatives=adversarial is not an option"),
         ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
         ({"peer_normalisation": -1.0}, "model.peer_normalisation must be >= 0"),
+        ({"dropout": 1.0}, r"model.dropout must be in \[0, 1\), got 1.0"),
     ):
         with pytest.raises(ValueError, match=fragment):
             make_module(**kwargs)
+
+
+def test_dropout_drops_the_same_units_of_an_images_positive_and_negative_row():
+    torch.manual_seed(0)
+    n, d = 64, 500
+    h = torch.rand(n, d).repeat(2, 1) + 0.1  # row n + i: the same input as row i
+    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, dropout=0.25)
+    torch.testing.assert_close(out[:n], out[n:])
+    dropped = (out[:n] == 0).float().mean().item()
+    assert dropped == pytest.approx(0.25, abs=0.02)
+    kept = out[:n] != 0
+    torch.testing.assert_close(out[:n][kept], h[:n][kept])  # unscaled: the next layer normalises
+    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, dropout=0.0)
+    torch.testing.assert_close(out, h)
+
+
+def test_dropout_never_touches_the_first_layer_or_evaluation(monkeypatch):
+    torch.manual_seed(0)
+    module = make_module(dropout=0.5)
+    x = module.with_label(torch.rand(8, 64), torch.randint(0, 10, (8,)))
+    module.train()
+    torch.testing.assert_close(module.net.activities(x)[1], module.net.activities(x)[1])
+    calls = []
+    monkeypatch.setattr(module_py, "layer_step", lambda *args: calls.append(args[-1]) or layer_step(*args))
+    _fit(module)
+    assert calls[:3] == [0.0, 0.5, 0.5]
