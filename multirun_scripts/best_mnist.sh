@@ -30,3 +30,6 @@ sweep peer_normalisation experiment=paper_mnist model.peer_normalisation=0,0.03
 # for 2000 units (alpha x units = 40); pass model.symba_alpha=0.08 with 500-unit layers
 sweep symba experiment=paper_mnist model.objective=threshold,symba model.symba_alpha=0.02
 sweep goodness_layers experiment=paper_mnist model.goodness_from_layer=1,0
+# decoupled weight decay (AdamW; with 0 it is Adam)
+sweep weight_decay experiment=paper_mnist model.optimizer._target_=torch.optim.AdamW model.optimizer.weight_decay=0,0.05
+sweep dropout experiment=paper_mnist model.dropout=0,0.3

@@ -90,6 +90,8 @@ def test_best_mnist_script_runs_the_paper_best_and_each_trick_with_reports(tmp_p
         "peer_normalisation": ("model.peer_normalisation", {"0", "0.03"}),
         "symba": ("model.objective", {"threshold", "symba"}),
         "goodness_layers": ("model.goodness_from_layer", {"1", "0"}),
+        "weight_decay": ("model.optimizer.weight_decay", {"0", "0.05"}),
+        "dropout": ("model.dropout", {"0", "0.3"}),
     }
     for name, (key, values) in expected.items():
         report = (tmp_path / name / "report.md").read_text()
