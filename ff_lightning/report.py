@@ -25,13 +25,18 @@ IGNORED_KEYS = {"seed", "hydra.sweep.dir", "hydra.run.dir", "hydra.sweep.subdir"
 def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:
     """All results.json under sweep_dir, and the job folders (holding .hydra/) that have none."""
     runs = []
-    for path in sorted(sweep_dir.rglob("results.json")):
+    for path in sorted(sweep_dir.rglob("results.json"), key=_sweep_order):
         run = json.loads(path.read_text())
         run["_dir"] = str(path.parent)
         runs.append(run)
     done = {Path(r["_dir"]) for r in runs}
     failed = sorted(p.parent for p in sweep_dir.rglob(".hydra") if p.parent not in done)
     return runs, failed
+
+
+def _sweep_order(path: Path) -> list[tuple[int, int | str]]:
+    """Job folders in the order the sweep ran them: 2/ before 10/ (Hydra numbers them)."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in path.parts]
 
 
 def settings(run: dict[str, Any]) -> dict[str, str]:
@@ -81,7 +86,7 @@ def summarise(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         for mode in MODES:
             row[mode] = [r[mode] for r in done if r.get(mode) is not None]
         rows.append(row)
-    return sorted(rows, key=lambda r: r["value"])
+    return rows  # in the sweep's order, as the user listed the values
 
 
 def markdown_table(key: str, rows: list[dict[str, Any]]) -> str:

@@ -124,6 +124,13 @@ def validate_config(cfg: DictConfig) -> None:
     if not isinstance(val_size, int) or val_size < 0:
         raise UserInputError(f"dataset.val_size must be an integer >= 0, got {val_size!r}")
     _positive("trainer.max_epochs", cfg.trainer.max_epochs)
+    # trick=jitter adds dataset.jitter to whichever dataset is chosen; only MNIST's images shift
+    target = str(cfg.dataset.get("_target_", ""))
+    if cfg.dataset.get("jitter") and not target.endswith(".MNISTDataModule"):
+        raise UserInputError(
+            f"dataset.jitter (trick=jitter) shifts MNIST images and needs dataset=mnist, got "
+            f"{target.rpartition('.')[2] or 'a dataset without _target_'}; drop trick=jitter"
+        )
     per_step = cfg.dataset.get("batches_per_step", 1)
     if isinstance(per_step, bool) or not isinstance(per_step, int) or per_step < 1:
         raise UserInputError(f"dataset.batches_per_step must be an integer >= 1, got {per_step!r}")

@@ -99,6 +99,66 @@ def test_paper_experiment_is_the_paper_setting(tmp_path):
     assert cfg.model.optimizer._target_ == "torch.optim.Adam"
 
 
+def _leaves(cfg, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in cfg.items():
+        if key == "hydra":  # Hydra's runtime settings, some of them unset outside a real run
+            continue
+        if hasattr(value, "items"):
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _changed_by(trick: str, tmp_path) -> dict[str, object]:
+    """The settings that trick=NAME changes on top of experiment=paper_mnist."""
+    base = _leaves(compose_cfg(["experiment=paper_mnist"], tmp_path))
+    cfg = _leaves(compose_cfg(["experiment=paper_mnist", f"trick={trick}"], tmp_path))
+    assert set(cfg) == set(base)  # a trick sets known settings, it adds none
+    return {k: v for k, v in cfg.items() if v != base[k]}
+
+
+TRICKS = {
+    "none": {},
+    "hard_negatives": {"model.negatives": "hard"},
+    "linear_decay": {"model.lr_schedule": "linear_decay"},
+    "peer_normalisation": {"model.peer_normalisation": 0.03},
+    "symba": {"model.objective": "symba", "model.symba_alpha": 0.02},
+    "every_layer": {"model.goodness_from_layer": 0},
+    "weight_decay": {"model.optimizer._target_": "torch.optim.AdamW", "model.optimizer.weight_decay": 0.05},
+    "dropout": {"model.dropout": 0.3},
+    "jitter": {"dataset.jitter": 2},
+}
+
+
+def test_trick_options_are_the_listed_ones():
+    assert set(GROUPS["trick"]) == {*TRICKS, "best"}
+
+
+@pytest.mark.parametrize("trick", TRICKS)
+def test_each_trick_changes_only_its_own_settings(trick, tmp_path):
+    assert _changed_by(trick, tmp_path) == TRICKS[trick]
+
+
+def test_trick_best_is_experiment_best_mnist(tmp_path):
+    best = _leaves(compose_cfg(["experiment=best_mnist"], tmp_path))
+    tricks = _leaves(compose_cfg(["experiment=paper_mnist", "trick=best"], tmp_path))
+    differ = {k for k in best if best[k] != tricks[k]}
+    assert differ == {"tags", "logger.tags"}  # W&B tags name the experiment
+    assert _changed_by("best", tmp_path) == {
+        **TRICKS["hard_negatives"],
+        **TRICKS["linear_decay"],
+        **TRICKS["symba"],
+        **TRICKS["every_layer"],
+    }
+
+
+def test_a_users_setting_wins_over_the_trick(tmp_path):
+    cfg = compose_cfg(["experiment=paper_mnist", "trick=symba", "model.symba_alpha=0.08"], tmp_path)
+    assert cfg.model.objective == "symba" and cfg.model.symba_alpha == 0.08
+
+
 def test_paper_imdb_is_the_papers_setting(tmp_path):
     cfg = compose_cfg(["experiment=paper_imdb"], tmp_path)
     assert cfg.dataset._target_.endswith("IMDbDataModule") and cfg.dataset.val_size == 0

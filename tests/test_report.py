@@ -60,6 +60,16 @@ def test_report_tables_account_for_every_run(sweep):
         assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_rows_follow_the_sweeps_order_not_the_alphabet(tmp_path):
+    # Hydra numbers the jobs in the order of the values on the command line
+    for job, threshold in enumerate(["pyramid", "scheduled", "constant"] * 4):
+        fake_run(tmp_path / str(job), "completed", job // 3, threshold, 1.0 + job)
+    text, _ = build_report(tmp_path)
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")][2:]
+    assert rows == ["pyramid", "scheduled", "constant"]
+    assert "| pyramid | 5.50 +- 3.87 |" in text  # jobs 0, 3, 6 and 9 (not 10 before 2)
+
+
 def test_report_compares_ff_with_backprop(tmp_path):
     fake_run(tmp_path / "0", "completed", 0, "constant", 2.0, model="ff_mlp")
     fake_run(tmp_path / "1", "completed", 0, "constant", 2.5, model="backprop_mlp")

@@ -31,6 +31,7 @@ def test_known_options_and_plain_keys_pass():
         (["trainer.max_epochs=0"], "trainer.max_epochs must be a positive number"),
         (["dataset.batches_per_step=0"], "dataset.batches_per_step must be an integer >= 1"),
         (["model=backprop_mlp", "dataset.batches_per_step=4"], "needs model=ff_mlp"),
+        (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
     ],
 )
 def test_bad_settings_fail_with_one_line(overrides, fragment, tmp_path):
