@@ -120,7 +120,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     results: dict[str, Any] = {}
     try:
         if logger:
-            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+            # the group options by name (trick=symba, activation=tanh), so that W&B can group
+            # and filter a sweep's runs by them; the resolved config holds only their contents
+            hparams = OmegaConf.to_container(cfg, resolve=True)
+            logger.log_hyperparams({**hparams, "choices": hydra_choices()})
         with ddp_children_run_this_job(trainer):
             # the run's own checkpoints hold its config and RNG states, which weights_only rejects
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=False)

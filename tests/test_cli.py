@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,13 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
     assert len(runs) == 1
     assert list(runs[0].glob("run-*.wandb")), list(runs[0].iterdir())
     assert f"wandb sync {runs[0]}" in proc.stdout + proc.stderr
+    # the run's config on W&B names the chosen group options, to group and filter runs by: the
+    # offline run file holds the config item "choices" as JSON inside a protobuf record
+    (run_file,) = runs[0].glob("run-*.wandb")
+    found = re.search(rb"choices[^{]{0,8}(\{[^{}]*\})", run_file.read_bytes())
+    assert found, "no choices in the W&B run's config"
+    choices = json.loads(found[1])
+    assert choices["trick"] == "none" and choices["activation"] == "relu" and choices["model"] == "ff_mlp"
 
 
 @pytest.mark.parametrize(
