@@ -103,6 +103,8 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data"),
         (["dataset=imdb", "dataset.vectors.pooling=max"], "dataset.vectors.pooling=max is not an option"),
         (["dataset=imdb", "paths.data_dir=/nonexistent/data", "dataset.download=false"], "IMDb not found"),
+        (["trick=tricks"], "trick=tricks is not an option; choose one of: best, dropout"),
+        (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
     ],
 )
 def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):
