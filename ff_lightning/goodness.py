@@ -36,6 +36,13 @@ def symba_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, alpha: float = 4.0) -> 
     return F.softplus(-alpha * (g_pos - g_neg)).mean()
 
 
+def log_symba_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:
+    """SymBa on log goodness: mean of softplus(-alpha * log(G_pos / G_neg)). A layer cannot lower
+    it by scaling its weights up (the ratio does not change), only by separating the two labels,
+    whereas SymBa's gap, and so its loss, keeps improving as the weights grow."""
+    return symba_loss(torch.log(g_pos + EPS), torch.log(g_neg + EPS), alpha)
+
+
 def peer_normalisation_loss(running_mean: torch.Tensor) -> torch.Tensor:
     """Hinton's peer normalisation: the squared distance of every unit's running mean activity
     from the layer's average, so that no unit stays always off or always on."""

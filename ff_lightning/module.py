@@ -16,7 +16,14 @@ from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
 from ff_lightning.distributed import average_, average_gradients, world_size
-from ff_lightning.goodness import ff_loss, goodness, peer_normalisation_loss, symba_loss, threshold_accuracy
+from ff_lightning.goodness import (
+    ff_loss,
+    goodness,
+    log_symba_loss,
+    peer_normalisation_loss,
+    symba_loss,
+    threshold_accuracy,
+)
 from ff_lightning.labels import (
     embed_label,
     embedded_dim,
@@ -35,7 +42,7 @@ OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 _STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc")
 
 
-OBJECTIVES = ("threshold", "symba")
+OBJECTIVES = ("threshold", "symba", "symba_log")
 NEGATIVES = ("uniform", "hard")
 
 
@@ -68,7 +75,12 @@ def layer_step(
     out = layer(h)
     g = goodness(out)
     g_pos, g_neg = g[:n], g[n:]
-    loss = symba_loss(g_pos, g_neg, alpha) if objective == "symba" else ff_loss(g_pos, g_neg, theta)
+    if objective == "symba":
+        loss = symba_loss(g_pos, g_neg, alpha)
+    elif objective == "symba_log":
+        loss = log_symba_loss(g_pos, g_neg, alpha)
+    else:
+        loss = ff_loss(g_pos, g_neg, theta)
     new_mean = None
     if peer > 0:
         # the running mean of each unit's activity on positive data; the newest batch's share of

@@ -6,6 +6,7 @@ import torch
 from ff_lightning.goodness import (
     ff_loss,
     goodness,
+    log_symba_loss,
     peer_normalisation_loss,
     rms_normalise,
     symba_loss,
@@ -60,6 +61,16 @@ def test_symba_loss_matches_hand_computed_values():
     assert symba_loss(g_pos, g_neg, alpha=4.0).item() == pytest.approx(expected, rel=1e-6)
     # only the gap counts: shifting both goodnesses changes nothing
     assert symba_loss(g_pos + 100, g_neg + 100).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_log_symba_loss_compares_ratios_and_ignores_the_scale():
+    g_pos, g_neg = torch.tensor([4.0, 10.0]), torch.tensor([2.0, 20.0])
+    # softplus(-2 * log 2) = log(1 + 1/4) and softplus(-2 * log 0.5) = log(1 + 4)
+    expected = (math.log1p(0.25) + math.log1p(4.0)) / 2
+    assert log_symba_loss(g_pos, g_neg, alpha=2.0).item() == pytest.approx(expected, rel=1e-5)
+    # weights scaled by s scale every goodness by s^2: the loss stays, where SymBa's falls
+    assert log_symba_loss(49 * g_pos, 49 * g_neg, alpha=2.0).item() == pytest.approx(expected, rel=1e-5)
+    assert symba_loss(49 * g_pos, 49 * g_neg, alpha=2.0) != pytest.approx(symba_loss(g_pos, g_neg, alpha=2.0))
 
 
 def test_peer_normalisation_loss_is_the_spread_of_mean_activities():

@@ -195,7 +195,12 @@ def test_peer_normalisation_tracks_mean_activity_and_changes_training():
 
 @pytest.mark.parametrize(
     ("base", "setting"),
-    [({}, {"objective": "symba"}), ({}, {"negatives": "hard"}), ({"objective": "symba"}, {"dropout": 0.3})],
+    [
+        ({}, {"objective": "symba"}),
+        ({}, {"objective": "symba_log"}),
+        ({}, {"negatives": "hard"}),
+        ({"objective": "symba"}, {"dropout": 0.3}),
+    ],
 )
 def test_each_trick_trains_and_changes_the_result(base, setting):
     plain, tricked = make_module(**base), make_module(**base, **setting)
@@ -211,7 +216,10 @@ def test_each_trick_trains_and_changes_the_result(base, setting):
 
 def test_unknown_trick_values_are_rejected():
     for kwargs, fragment in (
-        ({"objective": "hinge"}, "model.objective=hinge is not an option; choose one of: threshold, symba"),
+        (
+            {"objective": "hinge"},
+            "model.objective=hinge is not an option; choose one of: threshold, symba, symba_log",
+        ),
         ({"negatives": "adversarial"}, "model.negatives=adversarial is not an option"),
         ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
         ({"peer_normalisation": -1.0}, "model.peer_normalisation must be >= 0"),
