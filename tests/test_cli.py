@@ -54,6 +54,18 @@ def test_sweep_over_activations_runs_every_job_in_its_own_folder(mnist_dir, tmp_
     assert all(r["thresholds"] == pytest.approx([30.0, 50.0]) for r in results)
 
 
+def test_symba_log_objective_trains_through_train_py(tmp_path):
+    proc = run_train(
+        [*TINY, "model.objective=symba_log", "model.symba_alpha=8", "logger=csv", f"hydra.run.dir={tmp_path}"]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["status"] == "completed"
+    assert "objective: symba_log" in (tmp_path / "config_resolved.yaml").read_text()
+    # the layers learn to tell the true label from a wrong one
+    assert results["metrics"]["train/layer0/goodness_pos"] > results["metrics"]["train/layer0/goodness_neg"]
+
+
 def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):
     sweep = tmp_path / "lr_sweep"
     proc = run_train(
@@ -103,6 +115,10 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data"),
         (["dataset=imdb", "dataset.vectors.pooling=max"], "dataset.vectors.pooling=max is not an option"),
         (["dataset=imdb", "paths.data_dir=/nonexistent/data", "dataset.download=false"], "IMDb not found"),
+        (
+            ["model.objective=hinge"],
+            "model.objective=hinge is not an option; choose one of: threshold, symba, symba_log",
+        ),
         (["trick=tricks"], "trick=tricks is not an option; choose one of: best, dropout"),
         (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
     ],
