@@ -103,6 +103,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if rank_zero:
         (out_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
 
+    torch.set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build(cfg.dataset)
     datamodule.prepare_splits()  # a missing data folder stops the run here, before training
@@ -142,6 +143,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "status": "diverged" if diverged else "completed",
             "seed": cfg.seed,
             "device": device_name(trainer.strategy.root_device),
+            "float32_matmul_precision": torch.get_float32_matmul_precision(),
             "host": socket.gethostname(),
             "pid": os.getpid(),
             # the processes that trained it (DDP) and a digest of each one's final weights

@@ -84,6 +84,9 @@ def check_setting_keys(args: Sequence[str], conf_dir: Path) -> None:
 
 _MISSING = object()
 
+# torch.set_float32_matmul_precision's values
+MATMUL_PRECISIONS = ("highest", "high", "medium")
+
 
 def _positive(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -124,6 +127,12 @@ def validate_config(cfg: DictConfig) -> None:
     if not isinstance(val_size, int) or val_size < 0:
         raise UserInputError(f"dataset.val_size must be an integer >= 0, got {val_size!r}")
     _positive("trainer.max_epochs", cfg.trainer.max_epochs)
+    precision = cfg.get("float32_matmul_precision", "highest")
+    if precision not in MATMUL_PRECISIONS:
+        raise UserInputError(
+            f"float32_matmul_precision={precision} is not an option; "
+            f"choose one of: {', '.join(MATMUL_PRECISIONS)}"
+        )
     # trick=jitter adds dataset.jitter to whichever dataset is chosen; only MNIST's images shift
     target = str(cfg.dataset.get("_target_", ""))
     if cfg.dataset.get("jitter") and not target.endswith(".MNISTDataModule"):

@@ -121,6 +121,10 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         ),
         (["trick=tricks"], "trick=tricks is not an option; choose one of: best, dropout"),
         (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
+        (
+            ["float32_matmul_precision=tf32"],
+            "float32_matmul_precision=tf32 is not an option; choose one of: highest, high, medium",
+        ),
     ],
 )
 def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):

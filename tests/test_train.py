@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from ff_lightning.errors import UserInputError
@@ -18,6 +19,7 @@ def test_run_writes_resolved_config_and_results(tmp_path):
         assert 0.0 <= on_disk[key] <= 100.0
     assert on_disk["seed"] == 5
     assert on_disk["device"].startswith("cpu")
+    assert on_disk["float32_matmul_precision"] == "highest"
     assert on_disk["epochs_completed"] == 2 and on_disk["seconds_per_epoch"] > 0
     assert set(on_disk["weights"]) == {"layer0", "layer1"}
     assert set(on_disk["weights"]["layer0"]) >= {"mean_abs", "std", "fro_norm"}
@@ -47,6 +49,14 @@ def test_grouped_and_compiled_steps_train_like_the_plain_path(tmp_path):
         for key in ("mean_abs", "std", "fro_norm"):
             assert fast["weights"][layer][key] == pytest.approx(stats[key], abs=1e-5)
     assert fast["test/error_goodness"] == plain["test/error_goodness"]
+
+
+def test_float32_matmul_precision_is_applied_and_recorded(tmp_path):
+    try:
+        results = train(compose_cfg(tiny_overrides("float32_matmul_precision=high"), tmp_path))
+        assert results["float32_matmul_precision"] == "high" == torch.get_float32_matmul_precision()
+    finally:
+        torch.set_float32_matmul_precision("highest")
 
 
 def test_logistic_regression_baseline_has_no_hidden_layer(tmp_path):
