@@ -112,12 +112,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
     summary = EpochSummary()
     checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
+    callbacks = [summary, RunState(cfg), *checkpoints]
+    if cfg.get("weight_averaging"):
+        callbacks.append(instantiate(cfg.weight_averaging))
     trainer_kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints)}
     if datamodule.val_size == 0:
         trainer_kwargs["limit_val_batches"] = 0
-    trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=[summary, RunState(cfg), *checkpoints], logger=logger, **trainer_kwargs
-    )
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, **trainer_kwargs)
     results: dict[str, Any] = {}
     try:
         if logger:

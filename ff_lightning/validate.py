@@ -133,6 +133,11 @@ def validate_config(cfg: DictConfig) -> None:
             f"float32_matmul_precision={precision} is not an option; "
             f"choose one of: {', '.join(MATMUL_PRECISIONS)}"
         )
+    decay = OmegaConf.select(cfg, "weight_averaging.multi_avg_fn.decay", default=None)
+    if decay is not None and (
+        isinstance(decay, bool) or not isinstance(decay, int | float) or not 0 <= decay < 1
+    ):
+        raise UserInputError(f"weight_averaging.multi_avg_fn.decay must be in [0, 1), got {decay!r}")
     # trick=jitter adds dataset.jitter to whichever dataset is chosen; only MNIST's images shift
     target = str(cfg.dataset.get("_target_", ""))
     if cfg.dataset.get("jitter") and not target.endswith(".MNISTDataModule"):

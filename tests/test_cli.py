@@ -125,6 +125,11 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
             ["float32_matmul_precision=tf32"],
             "float32_matmul_precision=tf32 is not an option; choose one of: highest, high, medium",
         ),
+        (["weight_averaging=swa"], "weight_averaging=swa is not an option; choose one of: ema, none"),
+        (
+            ["weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=1"],
+            "weight_averaging.multi_avg_fn.decay must be in [0, 1), got 1",
+        ),
     ],
 )
 def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):

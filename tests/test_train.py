@@ -111,3 +111,40 @@ def test_mnist_jitter_through_train(mnist_dir, tmp_path):
     results = train(compose_cfg(overrides, tmp_path))
     assert results["status"] == "completed"
     assert OmegaConf.load(tmp_path / "config_resolved.yaml").dataset.jitter == 2
+
+
+EMA = ("weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=0.9")
+
+
+def test_weight_averaging_evaluates_the_average_and_leaves_training_alone(tmp_path):
+    plain = train(compose_cfg(tiny_overrides(), tmp_path / "plain"))
+    ema = train(compose_cfg(tiny_overrides(*EMA), tmp_path / "ema"))
+    # training (hard negatives too) sees the raw weights: the same losses, step for step
+    assert ema["metrics"]["train/loss"] == plain["metrics"]["train/loss"]
+    assert ema["weights_sha256_per_rank"] != plain["weights_sha256_per_rank"]
+    saved = torch.load(tmp_path / "ema" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    raw = torch.load(tmp_path / "plain" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    # the checkpoint's weights are the average; the raw ones are kept for resuming
+    for name, value in raw["state_dict"].items():
+        assert torch.equal(saved["current_model_state"][name], value), name
+    weight = "net.layers.0.linear.weight"
+    assert not torch.equal(saved["state_dict"][weight], raw["state_dict"][weight])
+    # with decay 0 the average is the latest weights: the same model as no averaging
+    zero = train(
+        compose_cfg(
+            tiny_overrides("weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=0"), tmp_path / "z"
+        )
+    )
+    assert zero["weights_sha256_per_rank"] == plain["weights_sha256_per_rank"]
+
+
+def test_weight_averaging_resumes_to_the_average_of_an_uninterrupted_run(tmp_path):
+    whole = train(compose_cfg(tiny_overrides(*EMA, "trainer.max_epochs=3"), tmp_path / "whole"))
+    train(compose_cfg(tiny_overrides(*EMA, "trainer.max_epochs=1"), tmp_path / "first"))
+    resumed = train(
+        compose_cfg(
+            tiny_overrides(*EMA, "trainer.max_epochs=3", f"ckpt_path={tmp_path / 'first'}"), tmp_path / "rest"
+        )
+    )
+    assert resumed["epochs_completed"] == 3
+    assert resumed["weights_sha256_per_rank"] == whole["weights_sha256_per_rank"]
