@@ -3,11 +3,13 @@ minimal eager PyTorch loop, and the backprop twin, all in one process on the sam
 
     python benchmarks/bench_epoch.py --device cpu --batches 60        # a tenth of an MNIST epoch
     python benchmarks/bench_epoch.py --device cuda                     # a whole epoch on a GPU
+    python benchmarks/bench_epoch.py --device cpu --batches 60 --skip-bp --weight-averaging-decay 0.9997
 
 Each timing runs after a warm-up, is repeated, and the median is scaled to a full epoch
 (`--train-size` samples). It prints one JSON object: seconds per epoch for each, the ratios
-`suite_over_eager` and `ff_over_bp`, the matmul floor (the same GEMMs alone), and the time of
-goodness inference over the 10k test set.
+`suite_over_eager` and `ff_over_bp` (and `ema_over_suite`, the suite with weight_averaging=ema
+over the suite without, given --weight-averaging-decay), the matmul floor (the same GEMMs
+alone), and the time of goodness inference over the 10k test set.
 """
 
 import argparse
@@ -22,9 +24,12 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 import torch.nn.functional as F
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from ff_lightning.backprop import BPModule  # noqa: E402
 from ff_lightning.callbacks import EpochSummary  # noqa: E402
@@ -58,9 +63,15 @@ def sync(device: torch.device) -> None:
 
 
 def time_trainer(
-    make_module, dm: TensorDataModule, device: torch.device, repeats: int, **trainer_kw
+    make_module,
+    dm: TensorDataModule,
+    device: torch.device,
+    repeats: int,
+    make_callbacks=list,
+    **trainer_kw,
 ) -> list[float]:
-    """Training-epoch seconds measured inside the Trainer (EpochSummary), one fit per repeat."""
+    """Training-epoch seconds measured inside the Trainer (EpochSummary), one fit per repeat;
+    make_callbacks() gives each fit its own extra callbacks."""
     module = make_module()
     times = []
     for i in range(repeats + 1):  # the first fit is the warm-up
@@ -74,7 +85,7 @@ def time_trainer(
             enable_checkpointing=False,
             enable_model_summary=False,
             limit_val_batches=0,
-            callbacks=[summary],
+            callbacks=[summary, *make_callbacks()],
             **trainer_kw,
         )
         trainer.fit(module, datamodule=dm)
@@ -193,6 +204,12 @@ def main(argv: list[str] | None = None) -> dict:
         default=1,
         help="minibatches per Lightning step for the suite (dataset.batches_per_step)",
     )
+    p.add_argument(
+        "--weight-averaging-decay",
+        type=float,
+        default=None,
+        help="also time the suite with weight_averaging=ema at this decay (suite_ema_s_per_epoch)",
+    )
     args = p.parse_args(argv)
     # stdout carries the JSON alone
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -279,6 +296,16 @@ def main(argv: list[str] | None = None) -> dict:
     dm.batches_per_step = args.batches_per_step
     suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats, precision=precision)]
     out["suite_s_per_epoch"] = statistics.median(suite)
+    if args.weight_averaging_decay is not None:
+
+        def ema_callbacks() -> list[L.Callback]:
+            node = OmegaConf.load(ROOT / "conf" / "weight_averaging" / "ema.yaml")
+            node.multi_avg_fn.decay = args.weight_averaging_decay
+            return [instantiate(node)]
+
+        ema = time_trainer(make_ff, dm, device, args.repeats, ema_callbacks, precision=precision)
+        out["suite_ema_s_per_epoch"] = statistics.median(t * scale for t in ema)
+        out["ema_over_suite"] = out["suite_ema_s_per_epoch"] / out["suite_s_per_epoch"]
     out["suite_over_eager"] = out["suite_s_per_epoch"] / out["eager_s_per_epoch"]
     out["suite_over_floor"] = out["suite_s_per_epoch"] / out["matmul_floor_s_per_epoch"]
     if "bp_s_per_epoch" in out:

@@ -24,6 +24,8 @@ def test_benchmark_prints_one_json_object():
             "1000",
             "--batches-per-step",
             "2",
+            "--weight-averaging-decay",
+            "0.999",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -40,6 +42,8 @@ def test_benchmark_prints_one_json_object():
         "suite_over_eager",
         "ff_over_bp",
         "eval_goodness_10k_s",
+        "suite_ema_s_per_epoch",
+        "ema_over_suite",
     ):
         assert out[key] > 0, key
     assert out["batches_per_epoch"] == 10 and out["batches_timed"] == 3 and out["batches_per_step"] == 2
