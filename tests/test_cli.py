@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.conftest import ROOT, TINY_MODEL, run_train
 
@@ -64,6 +65,16 @@ def test_symba_log_objective_trains_through_train_py(tmp_path):
     assert "objective: symba_log" in (tmp_path / "config_resolved.yaml").read_text()
     # the layers learn to tell the true label from a wrong one
     assert results["metrics"]["train/layer0/goodness_pos"] > results["metrics"]["train/layer0/goodness_neg"]
+
+
+def test_trick_ema_trains_and_checkpoints_the_average_through_train_py(tmp_path):
+    proc = run_train([*TINY, "trick=ema", "logger=none", f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "results.json").read_text())["status"] == "completed"
+    resolved = (tmp_path / "config_resolved.yaml").read_text()
+    assert "WeightAveraging" in resolved and "decay: 0.9997" in resolved
+    saved = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert "current_model_state" in saved and "averaging_state" in saved
 
 
 def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):

@@ -96,12 +96,13 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
         "weight_decay",
         "dropout",
         "jitter",
+        "ema",
         "best",
     ]
     assert sorted(r["choices"]["trick"] for r in runs) == sorted(tricks)
     assert {r["choices"]["experiment"] for r in runs} == {"paper_mnist"}
     report = (tmp_path / "report.md").read_text()
-    assert "10 runs: 10 completed, 0 diverged, 0 failed" in report, report
+    assert "11 runs: 11 completed, 0 diverged, 0 failed" in report, report
     table = report[report.index("## trick") :]
     rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
     assert rows == tricks  # in the script's order: the paper's setting first, best last
