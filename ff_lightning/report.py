@@ -3,9 +3,10 @@
     python -m ff_lightning.report SWEEP_DIR [--out DIR] [--no-wandb]
 
 Reads every results.json under SWEEP_DIR, writes report.md (one markdown table per swept
-setting: mean +- std over seeds of the test error in both inference modes, runs, diverged runs)
-and PNG plots, and prints the tables. Job folders without results.json count as failed. When the
-runs logged to W&B, the figures and tables go to a W&B run in the sweep's group as well.
+setting: mean +- std over seeds of the test error in both inference modes, runs, diverged runs;
+none for a config group that a swept option merely switches on) and PNG plots, and prints the
+tables. Job folders without results.json count as failed. When the runs logged to W&B, the
+figures and tables go to a W&B run in the sweep's group as well.
 """
 
 import argparse
@@ -60,7 +61,31 @@ def swept_keys(runs: list[dict[str, Any]]) -> list[str]:
     for run in runs:  # a key missing from some runs also varies
         for k in all_keys - set(settings(run)):
             values[k].add("(default)")
-    return sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
+    swept = sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
+    typed = {k for run in runs for k in _typed(run)}
+    # a group that a swept option switches on (trick=ema sets weight_averaging=ema) would only
+    # repeat that option's table under another name
+    return [
+        k
+        for k in swept
+        if k in typed or not any(o in typed and _follows(runs, k, o) for o in swept if o != k)
+    ]
+
+
+def _typed(run: dict[str, Any]) -> set[str]:
+    """The keys set on the run's command line."""
+    return {item.lstrip("+~").partition("=")[0] for item in run.get("overrides", [])}
+
+
+def _follows(runs: list[dict[str, Any]], key: str, other: str) -> bool:
+    """Whether each value of `other` comes with a single value of `key` in every run."""
+    seen: dict[str, str] = {}
+    for run in runs:
+        s = settings(run)
+        a, b = s.get(other, "(default)"), s.get(key, "(default)")
+        if seen.setdefault(a, b) != b:
+            return False
+    return True
 
 
 def _mean_std(xs: list[float]) -> str:

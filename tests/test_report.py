@@ -49,6 +49,35 @@ def test_swept_keys_ignore_seed_and_fixed_settings(sweep):
     assert swept_keys(runs) == ["threshold"]
 
 
+def _trick_runs(tmp_path: Path, pairs: list[tuple[str, str]]) -> list[dict]:
+    """Runs of a sweep over `trick`, each with the weight_averaging group it composed to."""
+    for job, (trick, averaging) in enumerate(pairs):
+        fake_run(tmp_path / str(job), "completed", 0, "constant", 1.0 + job)
+        path = tmp_path / str(job) / "results.json"
+        run = json.loads(path.read_text())
+        run["choices"] |= {"trick": trick, "weight_averaging": averaging}
+        run["overrides"].append(f"trick={trick}")
+        path.write_text(json.dumps(run))
+    return [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/results.json"))]
+
+
+def test_a_group_switched_on_by_a_swept_option_gets_no_table_of_its_own(tmp_path):
+    # trick=ema overrides the weight_averaging group, so its choice follows the trick
+    runs = _trick_runs(tmp_path, [("none", "none"), ("ema", "ema"), ("symba", "none")])
+    assert swept_keys(runs) == ["trick"]
+    text, _ = build_report(tmp_path)
+    assert "## trick" in text and "## weight_averaging" not in text
+    # typed on the command line, it is swept in its own right
+    for run in runs:
+        run["overrides"].append(f"weight_averaging={run['choices']['weight_averaging']}")
+    assert swept_keys(runs) == ["trick", "weight_averaging"]
+
+
+def test_a_group_that_does_not_follow_the_swept_option_keeps_its_table(tmp_path):
+    runs = _trick_runs(tmp_path, [("none", "none"), ("ema", "ema"), ("none", "ema")])
+    assert swept_keys(runs) == ["trick", "weight_averaging"]
+
+
 def test_report_tables_account_for_every_run(sweep):
     text, figures = build_report(sweep)
     assert "5 runs: 3 completed, 1 diverged, 1 failed (no results.json)" in text
