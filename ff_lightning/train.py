@@ -98,6 +98,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
         )
     validate_config(cfg)
+    # first, before any torch operation: threads started later copy this thread's setting.
+    # False where the CPU cannot flush
+    wanted = cfg.get("flush_denormal", True)
+    flush_denormal = torch.set_flush_denormal(wanted) and wanted
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), out_dir, cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     if rank_zero:
@@ -145,6 +149,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "seed": cfg.seed,
             "device": device_name(trainer.strategy.root_device),
             "float32_matmul_precision": torch.get_float32_matmul_precision(),
+            "flush_denormal": flush_denormal,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             # the processes that trained it (DDP) and a digest of each one's final weights

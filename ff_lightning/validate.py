@@ -133,6 +133,9 @@ def validate_config(cfg: DictConfig) -> None:
             f"float32_matmul_precision={precision} is not an option; "
             f"choose one of: {', '.join(MATMUL_PRECISIONS)}"
         )
+    flush = cfg.get("flush_denormal", True)
+    if not isinstance(flush, bool):
+        raise UserInputError(f"flush_denormal must be true or false, got {flush!r}")
     decay = OmegaConf.select(cfg, "weight_averaging.multi_avg_fn.decay", default=None)
     if decay is not None and (
         isinstance(decay, bool) or not isinstance(decay, int | float) or not 0 <= decay < 1

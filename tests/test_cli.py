@@ -137,6 +137,7 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
             "float32_matmul_precision=tf32 is not an option; choose one of: highest, high, medium",
         ),
         (["weight_averaging=swa"], "weight_averaging=swa is not an option; choose one of: ema, none"),
+        (["flush_denormal=maybe"], "flush_denormal must be true or false, got 'maybe'"),
         (
             ["weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=1"],
             "weight_averaging.multi_avg_fn.decay must be in [0, 1), got 1",

@@ -1,6 +1,8 @@
 """The task function train(cfg), run in-process on the synthetic set."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -8,7 +10,7 @@ from omegaconf import OmegaConf
 
 from ff_lightning.errors import UserInputError
 from ff_lightning.train import train
-from tests.conftest import compose_cfg, tiny_overrides
+from tests.conftest import ROOT, compose_cfg, tiny_overrides
 
 
 def test_run_writes_resolved_config_and_results(tmp_path):
@@ -49,6 +51,35 @@ def test_grouped_and_compiled_steps_train_like_the_plain_path(tmp_path):
         for key in ("mean_abs", "std", "fro_norm"):
             assert fast["weights"][layer][key] == pytest.approx(stats[key], abs=1e-5)
     assert fast["test/error_goodness"] == plain["test/error_goodness"]
+
+
+# train(cfg) in a fresh process with two CPU threads, then a matrix product of denormal numbers
+# (MKL splits it between the threads): its result is 0 only where every thread flushes
+_FLUSH_PROBE = """
+import sys
+from pathlib import Path
+import torch
+torch.set_num_threads(2)
+from ff_lightning.train import train
+from tests.conftest import compose_cfg, tiny_overrides
+train(compose_cfg(tiny_overrides(sys.argv[1]), Path(sys.argv[2])))
+w = torch.randn(2000, 2000, generator=torch.Generator().manual_seed(0))
+print((torch.full((200, 2000), 1e-40) @ w).count_nonzero().item())
+"""
+
+
+@pytest.mark.parametrize("flush", [True, False])
+def test_flush_denormal_reaches_every_cpu_thread_and_is_recorded(flush, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _FLUSH_PROBE, f"flush_denormal={str(flush).lower()}", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert int(proc.stdout.split()[-1]) == (0 if flush else 200 * 2000)
+    assert json.loads((tmp_path / "results.json").read_text())["flush_denormal"] is flush
 
 
 def test_float32_matmul_precision_is_applied_and_recorded(tmp_path):
