@@ -45,13 +45,15 @@ def make_batch(layer: FFLayer, pairs: int, wide: int, gen: torch.Generator) -> t
     pos = torch.rand(pairs, width, generator=gen)
     # the other pairs' negatives are their positives, slightly moved: a gap near 0
     neg = pos + 0.01 * torch.randn(pairs, width, generator=gen)
-    # a wide pair's negative is a blank input: only the layer's bias is left of its goodness
+    # a wide pair's negative is a blank input: only the layer's bias is left of its goodness. The
+    # wide pairs share one image, so that they share one gap, and every one of their rows is
+    # denormal (no pair's further from the mean gap, where a row could underflow to 0)
+    pos[1:wide] = pos[0]
     neg[:wide] = 0.0
     h = torch.cat([pos, neg])
     with torch.no_grad():
         g = layer(h).pow(2).sum(dim=1)
-    gap = (g[:pairs] - g[pairs:])[:wide]
-    alpha = WIDE_MARGIN / gap.mean().item() if wide else 0.02
+    alpha = WIDE_MARGIN / (g[0] - g[pairs]).item() if wide else 0.02
     return h, alpha
 
 
