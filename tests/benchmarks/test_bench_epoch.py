@@ -1,39 +1,26 @@
 """The benchmark runs at a tiny size and prints valid JSON (a smoke test: no timing is asserted)."""
 
-import json
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.benchmarks import run_benchmark
 
 
 def test_benchmark_prints_one_json_object():
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "bench_epoch.py"),
-            "--device",
-            "cpu",
-            "--widths",
-            "32,32",
-            "--batches",
-            "3",
-            "--repeats",
-            "1",
-            "--train-size",
-            "1000",
-            "--batches-per-step",
-            "2",
-            "--weight-averaging-decay",
-            "0.999",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = run_benchmark(
+        "bench_epoch.py",
+        "--device",
+        "cpu",
+        "--widths",
+        "32,32",
+        "--batches",
+        "3",
+        "--repeats",
+        "1",
+        "--train-size",
+        "1000",
+        "--batches-per-step",
+        "2",
+        "--weight-averaging-decay",
+        "0.999",
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout)
     for key in (
         "suite_s_per_epoch",
         "eager_s_per_epoch",
