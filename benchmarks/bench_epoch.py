@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> dict:
         help="also time the suite with weight_averaging=ema at this decay (suite_ema_s_per_epoch)",
     )
     args = p.parse_args(argv)
+    # as train.py does by default (flush_denormal), before any torch operation starts a thread
+    torch.set_flush_denormal(True)
     # stdout carries the JSON alone
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
