@@ -40,48 +40,36 @@ def _sweep_order(path: Path) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in path.parts]
 
 
+def _overrides(run: dict[str, Any]) -> dict[str, str]:
+    """key -> value of what the run's command line set."""
+    return dict(item.lstrip("+~").partition("=")[::2] for item in run.get("overrides", []))
+
+
 def settings(run: dict[str, Any]) -> dict[str, str]:
     """key -> value of the run's overrides, with config-group choices filled in."""
-    out = {k: str(v) for k, v in run.get("choices", {}).items()}
-    for item in run.get("overrides", []):
-        key, _, value = item.lstrip("+~").partition("=")
-        out[key] = value
-    return out
+    return {**{k: str(v) for k, v in run.get("choices", {}).items()}, **_overrides(run)}
 
 
 def swept_keys(runs: list[dict[str, Any]]) -> list[str]:
     """Settings whose value differs between runs (seeds aside): what the sweep compared."""
-    values: dict[str, set[str]] = defaultdict(set)
-    all_keys: set[str] = set()
-    for run in runs:
-        s = settings(run)
-        all_keys |= set(s)
-        for k, v in s.items():
-            values[k].add(v)
-    for run in runs:  # a key missing from some runs also varies
-        for k in all_keys - set(settings(run)):
-            values[k].add("(default)")
+    per_run = [settings(run) for run in runs]
+    all_keys = {k for s in per_run for k in s}
+    values = {k: {s.get(k, "(default)") for s in per_run} for k in all_keys}  # missing varies too
     swept = sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
-    typed = {k for run in runs for k in _typed(run)}
+    typed = {k for run in runs for k in _overrides(run)}
     # a group that a swept option switches on (trick=ema sets weight_averaging=ema) would only
     # repeat that option's table under another name
     return [
         k
         for k in swept
-        if k in typed or not any(o in typed and _follows(runs, k, o) for o in swept if o != k)
+        if k in typed or not any(o in typed and _follows(per_run, k, o) for o in swept if o != k)
     ]
 
 
-def _typed(run: dict[str, Any]) -> set[str]:
-    """The keys set on the run's command line."""
-    return {item.lstrip("+~").partition("=")[0] for item in run.get("overrides", [])}
-
-
-def _follows(runs: list[dict[str, Any]], key: str, other: str) -> bool:
+def _follows(per_run: list[dict[str, str]], key: str, other: str) -> bool:
     """Whether each value of `other` comes with a single value of `key` in every run."""
     seen: dict[str, str] = {}
-    for run in runs:
-        s = settings(run)
+    for s in per_run:
         a, b = s.get(other, "(default)"), s.get(key, "(default)")
         if seen.setdefault(a, b) != b:
             return False
