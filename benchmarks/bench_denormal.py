@@ -30,6 +30,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ff_lightning.goodness import goodness, symba_loss  # noqa: E402
 from ff_lightning.module import layer_step  # noqa: E402
 from ff_lightning.nets import FFLayer  # noqa: E402
 
@@ -52,7 +53,7 @@ def make_batch(layer: FFLayer, pairs: int, wide: int, gen: torch.Generator) -> t
     neg[:wide] = 0.0
     h = torch.cat([pos, neg])
     with torch.no_grad():
-        g = layer(h).pow(2).sum(dim=1)
+        g = goodness(layer(h))
     alpha = WIDE_MARGIN / (g[0] - g[pairs]).item() if wide else 0.02
     return h, alpha
 
@@ -62,8 +63,8 @@ def denormal_rows(layer: FFLayer, h: torch.Tensor, pairs: int, alpha: float) -> 
     grads = []
     out = layer(h)
     out.register_hook(grads.append)
-    g = out.pow(2).sum(dim=1)
-    torch.nn.functional.softplus(-alpha * (g[:pairs] - g[pairs:])).mean().backward()
+    g = goodness(out)
+    symba_loss(g[:pairs], g[pairs:], alpha).backward()
     layer.zero_grad(set_to_none=True)
     tiny = (grads[0] != 0) & (grads[0].abs() < SMALLEST_NORMAL)
     return int(tiny.any(dim=1).sum())
