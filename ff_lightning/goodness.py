@@ -32,8 +32,17 @@ def ff_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tenso
 def symba_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:
     """SymBa (Lee & Song 2023): mean of softplus(-alpha * (G_pos - G_neg)) over same-image pairs
     (row i of the positives and row i of the negatives are one image with two labels). No
-    threshold: only the gap between the true and the wrong label's goodness counts."""
-    return F.softplus(-alpha * (g_pos - g_neg)).mean()
+    threshold: only the gap between the true and the wrong label's goodness counts.
+
+    With several wrong labels per image (`g_neg` of shape (k, n): row j holds every image's j-th
+    wrong label), the loss is log(1 + sum_j exp(-alpha * (G_pos - G_neg_j))), which is SymBa for
+    k = 1 and, with all wrong labels, the cross-entropy of a softmax over alpha * G: each layer
+    then classifies by its goodness, and the wrong label nearest to the true one gets most of
+    the gradient."""
+    if g_neg.dim() == 1:
+        return F.softplus(-alpha * (g_pos - g_neg)).mean()
+    margins = -alpha * (g_pos.unsqueeze(0) - g_neg)
+    return torch.logsumexp(F.pad(margins, (0, 0, 1, 0)), dim=0).mean()
 
 
 def log_symba_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:

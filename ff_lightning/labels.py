@@ -62,3 +62,17 @@ def hard_wrong_labels(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
     # a belief that underflowed to 0 everywhere would leave nothing to draw from
     probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
     return torch.multinomial(probs, 1).squeeze(1)
+
+
+def several_wrong_labels(labels: torch.Tensor, num_classes: int, k: int, logits: torch.Tensor | None = None) -> torch.Tensor:
+    """k different wrong labels for every sample, shape (k, n): drawn without replacement in
+    proportion to the belief in `logits` (hard negatives) or, without logits, uniformly. With
+    k = num_classes - 1 every wrong label appears once."""
+    if logits is None:
+        probs = torch.ones(labels.shape[0], num_classes, device=labels.device)
+    else:
+        probs = torch.softmax(logits.float(), dim=1)
+    probs = probs.scatter(1, labels.unsqueeze(1), 0.0)
+    # a drawn label leaves the pool, so every wrong label needs some weight for k of them
+    probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
+    return torch.multinomial(probs, k).T

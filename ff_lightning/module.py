@@ -30,6 +30,7 @@ from ff_lightning.labels import (
     hard_wrong_labels,
     neutral_code,
     one_hot,
+    several_wrong_labels,
     wrong_labels,
 )
 from ff_lightning.lr_schedules import LR_SCHEDULES, lr_factor
@@ -57,9 +58,10 @@ def layer_step(
     running_mean: torch.Tensor | None = None,
     momentum: float = 0.9,
     dropout: float = 0.0,
+    k: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """One FF layer on positives (rows < n) and negatives (row n + i: the image of row i with a
-    wrong label): its output, its loss, the epoch statistics of this step (loss, mean G_pos,
+    """One FF layer on positives (rows < n) and k blocks of negatives (row j * n + n + i: the
+    image of row i with its j-th wrong label): its output, its loss, the epoch statistics of this step (loss, mean G_pos,
     mean G_neg, threshold accuracy), and with peer normalisation the layer's new running mean
     activity.
 
@@ -71,10 +73,12 @@ def layer_step(
     graph per layer."""
     if dropout > 0:
         keep = torch.rand(n, h.shape[1], device=h.device) >= dropout
-        h = h * keep.repeat(2, 1).to(h.dtype)
+        h = h * keep.repeat(k + 1, 1).to(h.dtype)
     out = layer(h)
     g = goodness(out)
     g_pos, g_neg = g[:n], g[n:]
+    if k > 1 and objective != "threshold":
+        g_neg = g_neg.view(k, n)  # the SymBa losses compare each image's labels with each other
     if objective == "symba":
         loss = symba_loss(g_pos, g_neg, alpha)
     elif objective == "symba_log":
@@ -113,6 +117,7 @@ class FFModule(L.LightningModule):
         objective: str = "threshold",
         symba_alpha: float = 4.0,
         negatives: str = "uniform",
+        negatives_per_image: int = 1,
         peer_normalisation: float = 0.0,
         peer_momentum: float = 0.9,
         lr_schedule: str = "constant",
@@ -133,6 +138,11 @@ class FFModule(L.LightningModule):
             )
         if not 0 <= dropout < 1:
             raise ValueError(f"model.dropout must be in [0, 1), got {dropout}")
+        if not 1 <= negatives_per_image < num_classes:
+            raise ValueError(
+                f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong "
+                f"labels there are), got {negatives_per_image}"
+            )
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
@@ -156,6 +166,7 @@ class FFModule(L.LightningModule):
         self.objective = objective
         self.symba_alpha = symba_alpha
         self.negatives = negatives
+        self.negatives_per_image = negatives_per_image
         self.peer_normalisation = peer_normalisation
         self.peer_momentum = peer_momentum
         self.lr_schedule = lr_schedule
@@ -269,18 +280,22 @@ class FFModule(L.LightningModule):
 
     def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
-        n = x.shape[0]
-        feats = None
+        n, k = x.shape[0], self.negatives_per_image
+        feats = logits = None
         if self.negatives == "hard":
             # the head's belief picks each wrong label; the same features (before this step moves
             # the layers) then train the head, so hard negatives cost no extra forward pass
             feats = self.head_features(x)
             with torch.no_grad():
-                y_neg = hard_wrong_labels(self.head(feats), y)
+                logits = self.head(feats)
+        if k > 1:
+            y_neg = several_wrong_labels(y, self.num_classes, k, logits).flatten()
+        elif logits is not None:
+            y_neg = hard_wrong_labels(logits, y)
         else:
             y_neg = wrong_labels(y, self.num_classes)
-        # positives and negatives go through each layer as one batch: one matmul instead of two
-        h = torch.cat([self.with_label(x, y), self.with_label(x, y_neg)])
+        # positives and negatives go through each layer as one batch: one matmul instead of k + 1
+        h = torch.cat([self.with_label(x, y), self.with_label(x.repeat(k, 1), y_neg)])
         if self._compiled and self.device.type == "cuda":
             # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()
@@ -297,6 +312,7 @@ class FFModule(L.LightningModule):
                 self.peer_momentum,
                 # the first layer's input is the image and its label: never dropped
                 self.dropout if i > 0 else 0.0,
+                k,
             )
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)

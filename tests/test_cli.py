@@ -139,6 +139,10 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["weight_averaging=swa"], "weight_averaging=swa is not an option; choose one of: ema, none"),
         (["flush_denormal=maybe"], "flush_denormal must be true or false, got 'maybe'"),
         (
+            ["model.negatives_per_image=10"],
+            "model.negatives_per_image must be between 1 and 9 (the wrong labels there are), got 10",
+        ),
+        (
             ["weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=1"],
             "weight_averaging.multi_avg_fn.decay must be in [0, 1), got 1",
         ),

@@ -77,3 +77,20 @@ def test_peer_normalisation_loss_is_the_spread_of_mean_activities():
     assert peer_normalisation_loss(torch.full((5,), 0.7)).item() == 0.0
     # mean 1, deviations -1 and +1: mean square 1
     assert peer_normalisation_loss(torch.tensor([0.0, 2.0])).item() == pytest.approx(1.0)
+
+
+def test_symba_with_several_wrong_labels_is_symba_for_one_and_a_label_softmax_for_all():
+    torch.manual_seed(0)
+    n, alpha = 6, 0.7
+    g = torch.rand(10, n) * 5  # the goodness of every label for every image
+    y = torch.randint(0, 10, (n,))
+    g_pos = g[y, torch.arange(n)]
+    wrong = torch.stack([torch.tensor([c for c in range(10) if c != yi]) for yi in y.tolist()], dim=1)
+    g_neg = g.gather(0, wrong)  # (9, n): row j is every image's j-th wrong label
+    # one wrong label as a (1, n) block is the pairwise SymBa loss
+    torch.testing.assert_close(symba_loss(g_pos, g_neg[:1], alpha), symba_loss(g_pos, g_neg[0], alpha))
+    # all of them: the cross-entropy of a softmax over alpha * G
+    expected = torch.nn.functional.cross_entropy(alpha * g.T, y)
+    torch.testing.assert_close(symba_loss(g_pos, g_neg, alpha), expected)
+    # the order of the wrong labels does not matter
+    torch.testing.assert_close(symba_loss(g_pos, g_neg.flip(0), alpha), expected)

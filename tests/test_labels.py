@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from ff_lightning.labels import embed_label, hard_wrong_labels, neutral_code, one_hot, wrong_labels
+from ff_lightning.labels import (
+    embed_label,
+    hard_wrong_labels,
+    neutral_code,
+    one_hot,
+    several_wrong_labels,
+    wrong_labels,
+)
 
 
 def test_overwrite_writes_one_hot_times_image_max_into_first_pixels():
@@ -71,3 +78,29 @@ def test_hard_wrong_labels_survive_a_belief_that_underflows():
     logits = torch.tensor([[1000.0, -1000.0, -1000.0]])
     for _ in range(20):
         assert hard_wrong_labels(logits, torch.tensor([0])).item() in (1, 2)
+
+
+def test_several_wrong_labels_are_distinct_never_true_and_all_of_them_for_k_9():
+    torch.manual_seed(0)
+    labels = torch.randint(0, 10, (500,))
+    drawn = several_wrong_labels(labels, 10, 3)
+    assert drawn.shape == (3, 500)
+    assert (drawn != labels).all()
+    assert all(len(set(col.tolist())) == 3 for col in drawn.T)
+    assert set(drawn.flatten().tolist()) == set(range(10))
+    every = several_wrong_labels(labels, 10, 9)
+    assert all(sorted(col.tolist() + [y]) == list(range(10)) for col, y in zip(every.T, labels.tolist(), strict=True))
+
+
+def test_several_hard_wrong_labels_follow_the_belief():
+    torch.manual_seed(0)
+    labels = torch.zeros(2000, dtype=torch.long)
+    logits = torch.full((2000, 10), -30.0)
+    logits[:, 0] = 5.0  # the true label: never drawn, however strong the belief
+    logits[:, 3] = 4.0
+    logits[:, 7] = 4.0
+    drawn = several_wrong_labels(labels, 10, 2, logits)
+    assert sorted(set(drawn.flatten().tolist())) == [3, 7]
+    # a third label must come from the (underflowed) rest, not repeat 3 or 7
+    drawn = several_wrong_labels(labels, 10, 3, logits)
+    assert all(len(set(col.tolist())) == 3 and 0 not in col for col in drawn.T)

@@ -200,6 +200,8 @@ def test_peer_normalisation_tracks_mean_activity_and_changes_training():
         ({}, {"objective": "symba_log"}),
         ({}, {"negatives": "hard"}),
         ({"objective": "symba"}, {"dropout": 0.3}),
+        ({"objective": "symba"}, {"negatives_per_image": 9}),
+        ({"negatives": "hard"}, {"negatives_per_image": 3}),
     ],
 )
 def test_each_trick_trains_and_changes_the_result(base, setting):
@@ -224,6 +226,7 @@ def test_unknown_trick_values_are_rejected():
         ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
         ({"peer_normalisation": -1.0}, "model.peer_normalisation must be >= 0"),
         ({"dropout": 1.0}, r"model.dropout must be in \[0, 1\), got 1.0"),
+        ({"negatives_per_image": 0}, "model.negatives_per_image must be between 1 and 9"),
     ):
         with pytest.raises(ValueError, match=fragment):
             make_module(**kwargs)
@@ -250,6 +253,30 @@ def test_dropout_never_touches_the_first_layer_or_evaluation(monkeypatch):
     module.train()
     torch.testing.assert_close(module.net.activities(x)[1], module.net.activities(x)[1])
     calls = []
-    monkeypatch.setattr(module_py, "layer_step", lambda *args: calls.append(args[-1]) or layer_step(*args))
+    monkeypatch.setattr(module_py, "layer_step", lambda *args: calls.append(args[9]) or layer_step(*args))
     _fit(module)
     assert calls[:3] == [0.0, 0.5, 0.5]
+
+
+def test_every_wrong_label_goes_through_each_layer_as_its_own_block_of_rows(monkeypatch):
+    torch.manual_seed(0)
+    module = make_module(objective="symba", negatives_per_image=4)
+    seen = []
+    monkeypatch.setattr(module_py, "layer_step", lambda *args: seen.append(args) or layer_step(*args))
+    _fit(module)
+    layer, h, _, n, *_, k = seen[0]
+    assert k == 4 and h.shape[0] == 5 * n
+    # every block holds the same images (the label pixels aside), each with another label
+    x = h[:, 10:].view(5, n, -1)
+    assert all(torch.equal(x[0], x[j]) for j in range(1, 5))
+    labels = h[:, :10].argmax(dim=1).view(5, n)
+    assert all(len(set(labels[:, i].tolist())) == 5 for i in range(n))
+
+
+def test_dropout_with_several_wrong_labels_drops_the_same_units_in_every_row_of_an_image():
+    torch.manual_seed(0)
+    n, d, k = 32, 200, 3
+    h = (torch.rand(n, d) + 0.1).repeat(k + 1, 1)
+    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, "symba", 0.1, dropout=0.5, k=k)
+    blocks = out.view(k + 1, n, d)
+    assert all(torch.equal(blocks[0], blocks[j]) for j in range(1, k + 1))

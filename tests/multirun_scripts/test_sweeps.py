@@ -97,12 +97,13 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
         "dropout",
         "jitter",
         "ema",
+        "all_labels",
         "best",
     ]
     assert sorted(r["choices"]["trick"] for r in runs) == sorted(tricks)
     assert {r["choices"]["experiment"] for r in runs} == {"paper_mnist"}
     report = (tmp_path / "report.md").read_text()
-    assert "11 runs: 11 completed, 0 diverged, 0 failed" in report, report
+    assert "12 runs: 12 completed, 0 diverged, 0 failed" in report, report
     # trick=ema also switches the weight_averaging group on, which would only repeat the table
     assert "## weight_averaging" not in report
     table = report[report.index("## trick") :].split("\n## ")[0]
