@@ -64,7 +64,9 @@ def hard_wrong_labels(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
     return torch.multinomial(probs, 1).squeeze(1)
 
 
-def several_wrong_labels(labels: torch.Tensor, num_classes: int, k: int, logits: torch.Tensor | None = None) -> torch.Tensor:
+def several_wrong_labels(
+    labels: torch.Tensor, num_classes: int, k: int, logits: torch.Tensor | None = None
+) -> torch.Tensor:
     """k different wrong labels for every sample, shape (k, n): drawn without replacement in
     proportion to the belief in `logits` (hard negatives) or, without logits, uniformly. With
     k = num_classes - 1 every wrong label appears once."""

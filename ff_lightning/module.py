@@ -61,11 +61,11 @@ def layer_step(
     k: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """One FF layer on positives (rows < n) and k blocks of negatives (row j * n + n + i: the
-    image of row i with its j-th wrong label): its output, its loss, the epoch statistics of this step (loss, mean G_pos,
-    mean G_neg, threshold accuracy), and with peer normalisation the layer's new running mean
-    activity.
+    image of row i with its j-th wrong label): its output, its loss, the epoch statistics of
+    this step (loss, mean G_pos, mean G_neg, threshold accuracy), and with peer normalisation the
+    layer's new running mean activity.
 
-    With dropout, each image loses the same input units in its positive and its negative row, so
+    With dropout, each image loses the same input units in its positive and its negative rows, so
     that the pair's goodness gap compares the two labels on the same evidence. The layer
     normalises its input to unit RMS, so the kept units need no rescaling.
 

@@ -89,7 +89,9 @@ def test_several_wrong_labels_are_distinct_never_true_and_all_of_them_for_k_9():
     assert all(len(set(col.tolist())) == 3 for col in drawn.T)
     assert set(drawn.flatten().tolist()) == set(range(10))
     every = several_wrong_labels(labels, 10, 9)
-    assert all(sorted(col.tolist() + [y]) == list(range(10)) for col, y in zip(every.T, labels.tolist(), strict=True))
+    assert all(
+        sorted(col.tolist() + [y]) == list(range(10)) for col, y in zip(every.T, labels.tolist(), strict=True)
+    )
 
 
 def test_several_hard_wrong_labels_follow_the_belief():
