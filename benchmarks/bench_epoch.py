@@ -4,12 +4,14 @@ minimal eager PyTorch loop, and the backprop twin, all in one process on the sam
     python benchmarks/bench_epoch.py --device cpu --batches 60        # a tenth of an MNIST epoch
     python benchmarks/bench_epoch.py --device cuda                     # a whole epoch on a GPU
     python benchmarks/bench_epoch.py --device cpu --batches 60 --skip-bp --weight-averaging-decay 0.9997
+    python benchmarks/bench_epoch.py --device cpu --batches 30 --skip-bp --negatives-per-image 9
 
 Each timing runs after a warm-up, is repeated, and the median is scaled to a full epoch
 (`--train-size` samples). It prints one JSON object: seconds per epoch for each, the ratios
 `suite_over_eager` and `ff_over_bp` (and `ema_over_suite`, the suite with weight_averaging=ema
-over the suite without, given --weight-averaging-decay), the matmul floor (the same GEMMs
-alone), and the time of goodness inference over the 10k test set.
+over the suite without, given --weight-averaging-decay; `negatives_over_suite`, the suite with
+model.negatives_per_image=K over the suite with one, given --negatives-per-image), the matmul
+floor (the same GEMMs alone), and the time of goodness inference over the 10k test set.
 """
 
 import argparse
@@ -210,6 +212,12 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="also time the suite with weight_averaging=ema at this decay (suite_ema_s_per_epoch)",
     )
+    p.add_argument(
+        "--negatives-per-image",
+        type=int,
+        default=None,
+        help="also time the suite with model.negatives_per_image at this value (suite_negatives_s_per_epoch)",
+    )
     args = p.parse_args(argv)
     # as train.py does by default (flush_denormal), before any torch operation starts a thread
     torch.set_flush_denormal(True)
@@ -225,7 +233,7 @@ def main(argv: list[str] | None = None) -> dict:
     dm.prepare_splits()
     L.seed_everything(0, verbose=False)
 
-    def make_ff():
+    def make_ff(**kwargs):
         return FFModule(
             input_dim=784,
             num_classes=10,
@@ -234,6 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
             threshold=constant,
             optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused),
             compile_step={"auto": None, "on": True, "off": False}[args.compile],
+            **kwargs,
         )
 
     precision = "bf16-mixed" if args.precision == "bf16" else "32-true"
@@ -308,6 +317,12 @@ def main(argv: list[str] | None = None) -> dict:
         ema = time_trainer(make_ff, dm, device, args.repeats, ema_callbacks, precision=precision)
         out["suite_ema_s_per_epoch"] = statistics.median(t * scale for t in ema)
         out["ema_over_suite"] = out["suite_ema_s_per_epoch"] / out["suite_s_per_epoch"]
+    if args.negatives_per_image is not None:
+        make_k = partial(make_ff, negatives_per_image=args.negatives_per_image)
+        k = time_trainer(make_k, dm, device, args.repeats, precision=precision)
+        out["negatives_per_image"] = args.negatives_per_image
+        out["suite_negatives_s_per_epoch"] = statistics.median(t * scale for t in k)
+        out["negatives_over_suite"] = out["suite_negatives_s_per_epoch"] / out["suite_s_per_epoch"]
     out["suite_over_eager"] = out["suite_s_per_epoch"] / out["eager_s_per_epoch"]
     out["suite_over_floor"] = out["suite_s_per_epoch"] / out["matmul_floor_s_per_epoch"]
     if "bp_s_per_epoch" in out:

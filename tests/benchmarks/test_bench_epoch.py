@@ -20,6 +20,8 @@ def test_benchmark_prints_one_json_object():
         "2",
         "--weight-averaging-decay",
         "0.999",
+        "--negatives-per-image",
+        "9",
     )
     for key in (
         "suite_s_per_epoch",
@@ -31,6 +33,9 @@ def test_benchmark_prints_one_json_object():
         "eval_goodness_10k_s",
         "suite_ema_s_per_epoch",
         "ema_over_suite",
+        "suite_negatives_s_per_epoch",
+        "negatives_over_suite",
     ):
         assert out[key] > 0, key
+    assert out["negatives_per_image"] == 9
     assert out["batches_per_epoch"] == 10 and out["batches_timed"] == 3 and out["batches_per_step"] == 2
