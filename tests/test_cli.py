@@ -130,7 +130,7 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
             ["model.objective=hinge"],
             "model.objective=hinge is not an option; choose one of: threshold, symba, symba_log",
         ),
-        (["trick=tricks"], "trick=tricks is not an option; choose one of: best, dropout"),
+        (["trick=tricks"], "trick=tricks is not an option; choose one of: all_labels, best, dropout"),
         (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
         (
             ["float32_matmul_precision=tf32"],
