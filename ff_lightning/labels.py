@@ -54,27 +54,18 @@ def wrong_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return (labels + offset) % num_classes
 
 
-def hard_wrong_labels(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """A wrong label for every sample, drawn in proportion to the model's belief in it
-    (softmax of `logits` over the wrong labels): Hinton's hard negatives. Never the true label."""
-    probs = torch.softmax(logits.float(), dim=1)
-    probs = probs.scatter(1, labels.unsqueeze(1), 0.0)
-    # a belief that underflowed to 0 everywhere would leave nothing to draw from
-    probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
-    return torch.multinomial(probs, 1).squeeze(1)
-
-
 def several_wrong_labels(
     labels: torch.Tensor, num_classes: int, k: int, logits: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """k different wrong labels for every sample, shape (k, n): drawn without replacement in
-    proportion to the belief in `logits` (hard negatives) or, without logits, uniformly. With
-    k = num_classes - 1 every wrong label appears once."""
+    """k different wrong labels for every sample, shape (k, n), never the true label: drawn
+    without replacement in proportion to the belief in `logits` (the softmax over the wrong
+    labels: Hinton's hard negatives) or, without logits, uniformly. With k = num_classes - 1
+    every wrong label appears once."""
     if logits is None:
         probs = torch.ones(labels.shape[0], num_classes, device=labels.device)
     else:
         probs = torch.softmax(logits.float(), dim=1)
     probs = probs.scatter(1, labels.unsqueeze(1), 0.0)
-    # a drawn label leaves the pool, so every wrong label needs some weight for k of them
+    # a belief that underflowed to 0 would leave too few labels to draw k of them from
     probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
     return torch.multinomial(probs, k).T

@@ -27,7 +27,6 @@ from ff_lightning.goodness import (
 from ff_lightning.labels import (
     embed_label,
     embedded_dim,
-    hard_wrong_labels,
     neutral_code,
     one_hot,
     several_wrong_labels,
@@ -288,12 +287,10 @@ class FFModule(L.LightningModule):
             feats = self.head_features(x)
             with torch.no_grad():
                 logits = self.head(feats)
-        if k > 1:
-            y_neg = several_wrong_labels(y, self.num_classes, k, logits).flatten()
-        elif logits is not None:
-            y_neg = hard_wrong_labels(logits, y)
-        else:
+        if k == 1 and logits is None:
             y_neg = wrong_labels(y, self.num_classes)
+        else:
+            y_neg = several_wrong_labels(y, self.num_classes, k, logits).flatten()
         # positives and negatives go through each layer as one batch: one matmul instead of k + 1
         h = torch.cat([self.with_label(x, y), self.with_label(x.repeat(k, 1), y_neg)])
         if self._compiled and self.device.type == "cuda":

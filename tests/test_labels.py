@@ -3,7 +3,6 @@ import torch
 
 from ff_lightning.labels import (
     embed_label,
-    hard_wrong_labels,
     neutral_code,
     one_hot,
     several_wrong_labels,
@@ -60,13 +59,13 @@ def test_neutral_code_is_uniform():
     assert torch.allclose(code, torch.full((3, 10), 0.1))
 
 
-def test_hard_wrong_labels_follow_the_belief_and_never_give_the_true_label():
+def test_one_hard_wrong_label_follows_the_belief_and_is_never_the_true_label():
     torch.manual_seed(0)
     n = 20000
     labels = torch.zeros(n, dtype=torch.long)
     # belief over 4 classes: the true class 0 is the most likely, then 3 (3 times class 1), 2 never
     logits = torch.log(torch.tensor([0.7, 0.075, 1e-30, 0.225])).expand(n, 4)
-    drawn = hard_wrong_labels(logits, labels)
+    drawn = several_wrong_labels(labels, 4, 1, logits)[0]
     assert (drawn != labels).all() and (drawn != 2).all()
     share = torch.bincount(drawn, minlength=4).float() / n
     # among the wrong labels: 0.075 and 0.225 of 0.3, i.e. 1/4 and 3/4
@@ -77,7 +76,8 @@ def test_hard_wrong_labels_follow_the_belief_and_never_give_the_true_label():
 def test_hard_wrong_labels_survive_a_belief_that_underflows():
     logits = torch.tensor([[1000.0, -1000.0, -1000.0]])
     for _ in range(20):
-        assert hard_wrong_labels(logits, torch.tensor([0])).item() in (1, 2)
+        assert several_wrong_labels(torch.tensor([0]), 3, 1, logits).item() in (1, 2)
+        assert sorted(several_wrong_labels(torch.tensor([0]), 3, 2, logits)[:, 0].tolist()) == [1, 2]
 
 
 def test_several_wrong_labels_are_distinct_never_true_and_all_of_them_for_k_9():
