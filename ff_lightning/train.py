@@ -37,9 +37,19 @@ def device_name(device: torch.device) -> str:
 
 
 def hydra_choices() -> dict[str, str]:
+    """The option picked in each config group, e.g. {'trick': 'ema'}; several options of one
+    group (trick=[jitter,ema]) as the list the user wrote."""
     if not HydraConfig.initialized():
         return {}
-    return {k: v for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
+    hc = HydraConfig.get()
+    choices = {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
+    # Hydra records no choice for a group given a list, and W&B and the report group runs by it
+    conf_dirs = [Path(src.path) for src in hc.runtime.config_sources if src.provider == "main"]
+    for arg in hc.overrides.task:
+        key, _, value = arg.lstrip("+").partition("=")
+        if value.startswith("[") and key not in choices and any((d / key).is_dir() for d in conf_dirs):
+            choices[key] = value
+    return choices
 
 
 def hydra_overrides() -> list[str]:

@@ -8,9 +8,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.errors import UserInputError
 
-# `group=a,b` or `group/sub=a` on the command line; sweeps written as functions (range(...),
-# choice(...), glob(...)) are left to Hydra
-_GROUP_OVERRIDE = re.compile(r"^[+~]{0,2}(?P<group>[A-Za-z_][\w/]*)=(?P<value>[^()\[\]{}*]*)$")
+# `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order) or
+# `group/sub=a` on the command line; sweeps written as functions (range(...), choice(...),
+# glob(...)) are left to Hydra
+_GROUP_OVERRIDE = re.compile(
+    r"^[+~]{0,2}(?P<group>[A-Za-z_][\w/]*)=(?P<value>\[[^()\[\]{}*]*\]|[^()\[\]{}*]*)$"
+)
 
 
 def group_options(conf_dir: Path) -> dict[str, list[str]]:
@@ -33,7 +36,7 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
         if match["group"].startswith("hydra/"):
             continue  # Hydra's plugins add options (hydra/launcher=submitit_local) and check them
         allowed = groups[match["group"]]
-        for value in match["value"].split(","):
+        for value in match["value"].strip("[]").split(","):
             value = value.strip()
             if value in ("", "null") or value in allowed:
                 continue
@@ -61,7 +64,9 @@ def check_setting_keys(args: Sequence[str], conf_dir: Path) -> None:
         if not match or match["key"].startswith("hydra."):
             continue
         if match["key"] in groups:
-            group_args.append(arg.split(",")[0])
+            # the first option of a sweep; a [a,b] list is one choice, kept whole
+            value = arg[match.end() :]
+            group_args.append(arg if value.startswith("[") else arg.split(",")[0])
         else:
             key_args.append(match["key"])
     if not key_args:

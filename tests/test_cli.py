@@ -131,6 +131,7 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
             "model.objective=hinge is not an option; choose one of: threshold, symba, symba_log",
         ),
         (["trick=tricks"], "trick=tricks is not an option; choose one of: all_labels, best, dropout"),
+        (["trick=[jitter,emma]"], "trick=emma is not an option; choose one of: all_labels, best, dropout"),
         (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
         (
             ["float32_matmul_precision=tf32"],
@@ -204,3 +205,15 @@ def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
     assert len({r["pid"] for r in results}) == 2
     # submitit kept each job's own log and result
     assert len(list((tmp_path / ".submitit").glob("*/*_0_result.pkl"))) == 2
+
+
+def test_several_tricks_at_once_as_a_list(tmp_path):
+    # Hydra merges the options of a list in order; train.py's own checks must let it through,
+    # and the run must record the list as its trick (W&B and the report group runs by it)
+    proc = run_train([*TINY, "trick=[hard_negatives,ema]", "logger=csv", f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["choices"]["trick"] == "[hard_negatives,ema]"
+    assert results["choices"]["weight_averaging"] == "ema"
+    cfg = (tmp_path / "config_resolved.yaml").read_text()
+    assert "negatives: hard" in cfg and "lr_schedule: constant" in cfg and "decay: 0.9997" in cfg

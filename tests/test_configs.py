@@ -242,3 +242,20 @@ def test_slurm_preset_submits_an_array_with_one_task_per_gpu(tmp_path):
         assert line in script, script
     # the signal SLURM sends before the time limit is the one Lightning's auto-requeue listens to
     assert SLURMEnvironment().requeue_signal == signal.SIGUSR1
+
+
+def test_a_list_of_tricks_is_the_tricks_spelled_out(tmp_path):
+    listed = _leaves(compose_cfg(["experiment=best_mnist", "trick=[jitter,ema]"], tmp_path))
+    spelled = _leaves(
+        compose_cfg(
+            [
+                "experiment=best_mnist",
+                "trick=jitter",
+                "weight_averaging=ema",
+                "weight_averaging.multi_avg_fn.decay=0.9997",
+                "model.lr_schedule=constant",
+            ],
+            tmp_path,
+        )
+    )
+    assert listed == spelled
