@@ -22,7 +22,7 @@ from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
 from ff_lightning.errors import UserInputError
 from ff_lightning.loggers import finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import write_results
-from ff_lightning.validate import validate_config
+from ff_lightning.validate import group_options, validate_config
 from ff_lightning.weights import weight_stats
 
 log = logging.getLogger("ff_lightning")
@@ -44,10 +44,15 @@ def hydra_choices() -> dict[str, str]:
     hc = HydraConfig.get()
     choices = {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
     # Hydra records no choice for a group given a list, and W&B and the report group runs by it
-    conf_dirs = [Path(src.path) for src in hc.runtime.config_sources if src.provider == "main"]
+    groups = {
+        group
+        for src in hc.runtime.config_sources
+        if src.provider == "main"
+        for group in group_options(Path(src.path))
+    }
     for arg in hc.overrides.task:
         key, _, value = arg.lstrip("+").partition("=")
-        if value.startswith("[") and key not in choices and any((d / key).is_dir() for d in conf_dirs):
+        if value.startswith("[") and key not in choices and key in groups:
             choices[key] = value
     return choices
 
