@@ -162,6 +162,32 @@ def test_trick_best_is_experiment_best_mnist(tmp_path):
     }
 
 
+WITHOUT = {
+    "none": set(),
+    "hard_negatives": {"model.negatives"},
+    "linear_decay": {"model.lr_schedule"},
+    "symba": {"model.objective"},
+    "every_layer": {"model.goodness_from_layer"},
+}
+
+
+def test_without_options_are_the_listed_ones():
+    # one per trick of best_mnist (trick=best), and none
+    assert set(GROUPS["without"]) == WITHOUT.keys()
+    assert {k for keys in WITHOUT.values() for k in keys} | {"model.symba_alpha"} == set(
+        _changed_by("best", None)
+    )
+
+
+@pytest.mark.parametrize("name", WITHOUT)
+def test_without_puts_back_the_papers_value_of_one_setting(name, tmp_path):
+    paper = _leaves(compose_cfg(["experiment=paper_mnist"], tmp_path))
+    best = _leaves(compose_cfg(["experiment=best_mnist"], tmp_path))
+    cfg = _leaves(compose_cfg(["experiment=best_mnist", f"without={name}"], tmp_path))
+    assert {k for k in best if cfg[k] != best[k]} == WITHOUT[name]
+    assert all(cfg[k] == paper[k] for k in WITHOUT[name])
+
+
 def test_a_users_setting_wins_over_the_trick(tmp_path):
     cfg = compose_cfg(["experiment=paper_mnist", "trick=symba", "model.symba_alpha=0.08"], tmp_path)
     assert cfg.model.objective == "symba" and cfg.model.symba_alpha == 0.08

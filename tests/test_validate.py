@@ -58,3 +58,9 @@ def test_setting_keys_follow_the_chosen_group_option():
     with pytest.raises(UserInputError, match="model.goodness_from_layer is not a setting; model has"):
         check_setting_keys(["model=backprop_mlp,ff_mlp", "model.goodness_from_layer=0"], CONF_DIR)
     check_setting_keys(["+model.extra=1", "hydra.run.dir=x", "experiment=smoke", "seed=2"], CONF_DIR)
+
+
+def test_unknown_without_option_lists_best_mnists_tricks():
+    allowed = "every_layer, hard_negatives, linear_decay, none, symba"
+    with pytest.raises(UserInputError, match=rf"^without=decay is not an option; choose one of: {allowed}$"):
+        check_group_overrides(["without=symba,decay"], CONF_DIR)

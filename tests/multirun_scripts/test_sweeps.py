@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 
+from omegaconf import OmegaConf
+
 from tests.conftest import ROOT, TINY_MODEL, data_dir
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1", "logger=csv"]
@@ -109,3 +111,27 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
     table = report[report.index("## trick") :].split("\n## ")[0]
     rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
     assert rows == tricks  # in the script's order: the paper's setting first, best last
+
+
+def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
+    # experiment=best_mnist sets model.goodness_from_layer=0, so TINY's own value is left out: it
+    # would hide without=every_layer
+    tiny = [a for a in TINY if not a.startswith(("model.goodness_from_layer=", "dataset="))]
+    tiny += ["dataset.train_subset=500", "dataset.eval_batch_size=5000"]
+    proc = run_script("best_mnist_leave_one_out.sh", *tiny, "seed=0", f"hydra.sweep.dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    model = {}
+    for path in tmp_path.glob("*/results.json"):
+        run = json.loads(path.read_text())
+        assert run["choices"]["experiment"] == "best_mnist"
+        # the resolved config the job wrote next to its results
+        model[run["choices"]["without"]] = OmegaConf.load(path.parent / ".hydra" / "config.yaml").model
+    assert model["none"]["negatives"] == "hard" and model["hard_negatives"]["negatives"] == "uniform"
+    assert model["linear_decay"]["lr_schedule"] == "constant"
+    assert model["symba"]["objective"] == "threshold"
+    assert model["every_layer"]["goodness_from_layer"] == 1
+    report = (tmp_path / "report.md").read_text()
+    assert "5 runs: 5 completed, 0 diverged, 0 failed" in report, report
+    table = report[report.index("## without") :].split("\n## ")[0]
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
+    assert rows == ["none", "hard_negatives", "linear_decay", "symba", "every_layer"]
