@@ -9,6 +9,19 @@ from omegaconf import OmegaConf
 from tests.conftest import ROOT, TINY_MODEL, data_dir
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1", "logger=csv"]
+# for the best_mnist sweeps: TINY's model.goodness_from_layer would hide every_layer (as a trick
+# or taken away), and jitter shifts MNIST images only, so a small MNIST subset instead of the
+# synthetic set
+TINY_MNIST = [a for a in TINY if not a.startswith(("model.goodness_from_layer=", "dataset="))] + [
+    "dataset.train_subset=500",
+    "dataset.eval_batch_size=5000",
+]
+
+
+def table_rows(report: str, key: str) -> list[str]:
+    """The first column of report.md's table for one swept setting, in the table's order."""
+    table = report[report.index(f"## {key}") :].split("\n## ")[0]
+    return [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
 
 
 def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
@@ -81,11 +94,7 @@ def test_default_seeds_and_sweep_folder(tmp_path):
 
 
 def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
-    # every_layer sets model.goodness_from_layer: a user's value would hide the trick; jitter
-    # shifts MNIST images, so a small MNIST subset instead of the synthetic set
-    tiny = [a for a in TINY if not a.startswith(("model.goodness_from_layer=", "dataset="))]
-    tiny += ["dataset.train_subset=500", "dataset.eval_batch_size=5000"]
-    proc = run_script("best_mnist.sh", *tiny, "seed=0", f"hydra.sweep.dir={tmp_path}")
+    proc = run_script("best_mnist.sh", *TINY_MNIST, "seed=0", f"hydra.sweep.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = [json.loads(p.read_text()) for p in tmp_path.glob("*/results.json")]
     tricks = [
@@ -108,17 +117,12 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
     assert "12 runs: 12 completed, 0 diverged, 0 failed" in report, report
     # trick=ema also switches the weight_averaging group on, which would only repeat the table
     assert "## weight_averaging" not in report
-    table = report[report.index("## trick") :].split("\n## ")[0]
-    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
-    assert rows == tricks  # in the script's order: the paper's setting first, best last
+    # in the script's order: the paper's setting first, best last
+    assert table_rows(report, "trick") == tricks
 
 
 def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
-    # experiment=best_mnist sets model.goodness_from_layer=0, so TINY's own value is left out: it
-    # would hide without=every_layer
-    tiny = [a for a in TINY if not a.startswith(("model.goodness_from_layer=", "dataset="))]
-    tiny += ["dataset.train_subset=500", "dataset.eval_batch_size=5000"]
-    proc = run_script("best_mnist_leave_one_out.sh", *tiny, "seed=0", f"hydra.sweep.dir={tmp_path}")
+    proc = run_script("best_mnist_leave_one_out.sh", *TINY_MNIST, "seed=0", f"hydra.sweep.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     model = {}
     for path in tmp_path.glob("*/results.json"):
@@ -132,6 +136,4 @@ def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
     assert model["every_layer"]["goodness_from_layer"] == 1
     report = (tmp_path / "report.md").read_text()
     assert "5 runs: 5 completed, 0 diverged, 0 failed" in report, report
-    table = report[report.index("## without") :].split("\n## ")[0]
-    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
-    assert rows == ["none", "hard_negatives", "linear_decay", "symba", "every_layer"]
+    assert table_rows(report, "without") == ["none", "hard_negatives", "linear_decay", "symba", "every_layer"]
