@@ -78,10 +78,20 @@ class MNISTDataModule(TensorDataModule):
     input_dim = 784
     num_classes = 10
 
-    def __init__(self, data_dir: str, download: bool = True, jitter: int = 0, **kwargs) -> None:
+    def __init__(
+        self,
+        data_dir: str,
+        download: bool = True,
+        jitter: int = 0,
+        label_scale: float | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.data_dir = data_dir
         self.download = download
+        if label_scale is not None and (isinstance(label_scale, bool) or not label_scale > 0):
+            raise ValueError(f"dataset.label_scale must be a number > 0 or null, got {label_scale!r}")
+        self.label_scale = None if label_scale is None else float(label_scale)
         if isinstance(jitter, bool) or not isinstance(jitter, int) or not 0 <= jitter <= 13:
             raise ValueError(f"dataset.jitter must be a whole number of pixels from 0 to 13, got {jitter!r}")
         self.jitter = jitter

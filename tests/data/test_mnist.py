@@ -3,9 +3,12 @@ import shutil
 
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from ff_lightning.data.mnist import FILES, MNISTDataModule, load_mnist
 from ff_lightning.errors import UserInputError
+from ff_lightning.train import build, build_model
+from tests.conftest import compose_cfg
 
 
 def test_reads_the_original_gz_files(mnist_dir):
@@ -61,3 +64,27 @@ def test_datamodule_splits_scales_and_subsets(mnist_dir):
     full = load_mnist(mnist_dir, download=False)["y_train"]
     assert torch.equal(dm.splits["val"][1], full[55000:])
     assert torch.equal(y, full[:1000])
+
+
+def test_label_scale_is_the_value_written_into_the_true_labels_pixel(mnist_dir, tmp_path):
+    labels = torch.tensor([0, 3, 9])
+    x = torch.rand(3, 784) * 0.5
+    for setting, expected in (("null", x.amax(dim=1, keepdim=True)), ("4", torch.full((3, 1), 4.0))):
+        cfg = compose_cfg(
+            [f"paths.data_dir={mnist_dir}", f"dataset.label_scale={setting}", "model.hidden_dims=[8]"],
+            tmp_path,
+        )
+        dm = build(cfg.dataset)
+        model = build_model(cfg, dm)
+        out = model.with_label(x, labels)
+        assert torch.equal(out[:, :10], torch.nn.functional.one_hot(labels, 10) * expected)
+        assert torch.equal(out[:, 10:], x[:, 10:])
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, True])
+def test_bad_label_scale_is_a_one_line_error(bad):
+    node = OmegaConf.create(
+        {"_target_": "ff_lightning.data.mnist.MNISTDataModule", "data_dir": "x", "label_scale": bad}
+    )
+    with pytest.raises(UserInputError, match=r"dataset.label_scale must be a number > 0 or null, got"):
+        build(node)
