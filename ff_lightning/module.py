@@ -121,6 +121,7 @@ class FFModule(L.LightningModule):
         peer_momentum: float = 0.9,
         lr_schedule: str = "constant",
         dropout: float = 0.0,
+        input_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         for name, value, allowed in (
@@ -135,8 +136,9 @@ class FFModule(L.LightningModule):
                 "model.peer_normalisation must be >= 0 and model.peer_momentum in [0, 1), got "
                 f"{peer_normalisation} and {peer_momentum}"
             )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"model.dropout must be in [0, 1), got {dropout}")
+        for name, p in (("model.dropout", dropout), ("model.input_dropout", input_dropout)):
+            if not 0 <= p < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {p}")
         if not 1 <= negatives_per_image < num_classes:
             raise ValueError(
                 f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong "
@@ -170,6 +172,7 @@ class FFModule(L.LightningModule):
         self.peer_momentum = peer_momentum
         self.lr_schedule = lr_schedule
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.lr_factor = 1.0
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
@@ -291,8 +294,13 @@ class FFModule(L.LightningModule):
             y_neg = wrong_labels(y, self.num_classes)
         else:
             y_neg = several_wrong_labels(y, self.num_classes, k, logits).flatten()
+        x_in = x
+        if self.input_dropout > 0:
+            # before the label is written, so the label is never dropped, and once per image, so
+            # its positive and negative rows lose the same pixels
+            x_in = x * (torch.rand_like(x) >= self.input_dropout).to(x.dtype)
         # positives and negatives go through each layer as one batch: one matmul instead of k + 1
-        h = torch.cat([self.with_label(x, y), self.with_label(x.repeat(k, 1), y_neg)])
+        h = torch.cat([self.with_label(x_in, y), self.with_label(x_in.repeat(k, 1), y_neg)])
         if self._compiled and self.device.type == "cuda":
             # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()

@@ -200,6 +200,7 @@ def test_peer_normalisation_tracks_mean_activity_and_changes_training():
         ({}, {"objective": "symba_log"}),
         ({}, {"negatives": "hard"}),
         ({"objective": "symba"}, {"dropout": 0.3}),
+        ({"objective": "symba"}, {"input_dropout": 0.2}),
         ({"objective": "symba"}, {"negatives_per_image": 9}),
         ({"negatives": "hard"}, {"negatives_per_image": 3}),
     ],
@@ -226,6 +227,7 @@ def test_unknown_trick_values_are_rejected():
         ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
         ({"peer_normalisation": -1.0}, "model.peer_normalisation must be >= 0"),
         ({"dropout": 1.0}, r"model.dropout must be in \[0, 1\), got 1.0"),
+        ({"input_dropout": -0.1}, r"model.input_dropout must be in \[0, 1\), got -0.1"),
         ({"negatives_per_image": 0}, "model.negatives_per_image must be between 1 and 9"),
     ):
         with pytest.raises(ValueError, match=fragment):
@@ -256,6 +258,26 @@ def test_dropout_never_touches_the_first_layer_or_evaluation(monkeypatch):
     monkeypatch.setattr(module_py, "layer_step", lambda *args: calls.append(args[9]) or layer_step(*args))
     _fit(module)
     assert calls[:3] == [0.0, 0.5, 0.5]
+
+
+def test_input_dropout_drops_pixels_of_the_first_layer_only_the_same_in_every_row_of_an_image(
+    monkeypatch,
+):
+    seen = []
+    monkeypatch.setattr(module_py, "layer_step", lambda *args: seen.append(args) or layer_step(*args))
+    for p in (0.0, 0.4):
+        seen.clear()
+        torch.manual_seed(0)
+        module = make_module(objective="symba", negatives_per_image=2, input_dropout=p)
+        _fit(module)
+        _, h, _, n, *_ = seen[0]
+        pixels, labels = h[:, 10:].view(3, n, -1), h[:, :10].view(3, n, 10)
+        assert torch.equal(pixels[0], pixels[1]) and torch.equal(pixels[0], pixels[2])
+        # the synthetic pixels are never 0 by themselves: every 0 was dropped
+        assert (pixels[0] == 0).float().mean().item() == pytest.approx(p, abs=0.03)
+        # the label is written after the drop: one lit pixel in every row, none lost
+        assert torch.equal((labels > 0).sum(dim=2), torch.ones(3, n, dtype=torch.long))
+        assert [args[9] for args in seen[:3]] == [0.0, 0.0, 0.0]
 
 
 def test_every_wrong_label_goes_through_each_layer_as_its_own_block_of_rows(monkeypatch):

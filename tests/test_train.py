@@ -124,13 +124,21 @@ def test_csv_logger_writes_metrics(tmp_path):
     assert "val/error_goodness" in text and "train/layer1/goodness_pos" in text
 
 
-def test_mnist_jitter_through_train(mnist_dir, tmp_path):
-    """dataset.jitter set as a user sets it, on a slice of real MNIST."""
+@pytest.mark.parametrize(
+    ("setting", "key", "value"),
+    [
+        ("dataset.jitter=2", "dataset.jitter", 2),
+        ("dataset.label_scale=4", "dataset.label_scale", 4),
+        ("model.input_dropout=0.2", "model.input_dropout", 0.2),
+    ],
+)
+def test_mnist_input_settings_through_train(mnist_dir, tmp_path, setting, key, value):
+    """A setting of what the first layer sees, set as a user sets it, on a slice of real MNIST."""
     overrides = [
         f"paths.data_dir={mnist_dir}",
         "dataset.train_subset=500",
         "dataset.val_size=500",
-        "dataset.jitter=2",
+        setting,
         "model.hidden_dims=[32,32]",
         "model.goodness_from_layer=0",
         "trainer.max_epochs=1",
@@ -141,7 +149,7 @@ def test_mnist_jitter_through_train(mnist_dir, tmp_path):
     ]
     results = train(compose_cfg(overrides, tmp_path))
     assert results["status"] == "completed"
-    assert OmegaConf.load(tmp_path / "config_resolved.yaml").dataset.jitter == 2
+    assert OmegaConf.select(OmegaConf.load(tmp_path / "config_resolved.yaml"), key) == value
 
 
 EMA = ("weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=0.9")
