@@ -16,6 +16,6 @@ for arg in "$@"; do
     *) user+=("$arg") ;;
   esac
 done
-tricks=none,hard_negatives,linear_decay,peer_normalisation,symba,every_layer,weight_decay,dropout,jitter,ema,all_labels,best
+tricks=none,hard_negatives,linear_decay,peer_normalisation,symba,every_layer,weight_decay,dropout,input_dropout,jitter,ema,all_labels,best
 python train.py -m experiment=paper_mnist "trick=$tricks" seed=0,1,2 "hydra.sweep.dir=$root" "${user[@]}"
 python -m ff_lightning.report "$root"

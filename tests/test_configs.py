@@ -130,6 +130,7 @@ TRICKS = {
     "every_layer": {"model.goodness_from_layer": 0},
     "weight_decay": {"model.optimizer._target_": "torch.optim.AdamW", "model.optimizer.weight_decay": 0.05},
     "dropout": {"model.dropout": 0.3},
+    "input_dropout": {"model.input_dropout": 0.2},
     "all_labels": {"model.negatives_per_image": 9},
     "jitter": {"dataset.jitter": 2},
     "ema": {

@@ -106,6 +106,7 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
         "every_layer",
         "weight_decay",
         "dropout",
+        "input_dropout",
         "jitter",
         "ema",
         "all_labels",
@@ -114,7 +115,7 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
     assert sorted(r["choices"]["trick"] for r in runs) == sorted(tricks)
     assert {r["choices"]["experiment"] for r in runs} == {"paper_mnist"}
     report = (tmp_path / "report.md").read_text()
-    assert "12 runs: 12 completed, 0 diverged, 0 failed" in report, report
+    assert "13 runs: 13 completed, 0 diverged, 0 failed" in report, report
     # trick=ema also switches the weight_averaging group on, which would only repeat the table
     assert "## weight_averaging" not in report
     # in the script's order: the paper's setting first, best last
