@@ -93,9 +93,12 @@ _MISSING = object()
 MATMUL_PRECISIONS = ("highest", "high", "medium")
 
 
-def _positive(name: str, value: object) -> None:
+def _positive(name: str, value: object, *, nullable: bool = False) -> None:
+    if nullable and value is None:
+        return
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise UserInputError(f"{name} must be a positive number, got {value!r}")
+        allowed = "a positive number or null" if nullable else "a positive number"
+        raise UserInputError(f"{name} must be {allowed}, got {value!r}")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -128,6 +131,8 @@ def validate_config(cfg: DictConfig) -> None:
     _positive("dataset.eval_batch_size", cfg.dataset.eval_batch_size)
     if cfg.dataset.get("train_subset") is not None:
         _positive("dataset.train_subset", cfg.dataset.train_subset)
+    # null: MNIST writes each image's brightest pixel value, IMDb appends the bare one-hot pair
+    _positive("dataset.label_scale", cfg.dataset.get("label_scale"), nullable=True)
     val_size = cfg.dataset.get("val_size", 0)
     if not isinstance(val_size, int) or val_size < 0:
         raise UserInputError(f"dataset.val_size must be an integer >= 0, got {val_size!r}")

@@ -32,6 +32,11 @@ def test_known_options_and_plain_keys_pass():
         (["dataset.batches_per_step=0"], "dataset.batches_per_step must be an integer >= 1"),
         (["model=backprop_mlp", "dataset.batches_per_step=4"], "needs model=ff_mlp"),
         (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
+        (["dataset.label_scale=0"], "dataset.label_scale must be a positive number or null, got 0"),
+        (["dataset.label_scale=-1.0"], "dataset.label_scale must be a positive number or null, got -1.0"),
+        (["dataset.label_scale=abc"], "dataset.label_scale must be a positive number or null, got 'abc'"),
+        (["dataset.label_scale=true"], "dataset.label_scale must be a positive number or null, got True"),
+        (["dataset=imdb", "dataset.label_scale=0"], "dataset.label_scale must be a positive number or null"),
     ],
 )
 def test_bad_settings_fail_with_one_line(overrides, fragment, tmp_path):

@@ -89,8 +89,6 @@ class MNISTDataModule(TensorDataModule):
         super().__init__(**kwargs)
         self.data_dir = data_dir
         self.download = download
-        if label_scale is not None and (isinstance(label_scale, bool) or not label_scale > 0):
-            raise ValueError(f"dataset.label_scale must be a number > 0 or null, got {label_scale!r}")
         self.label_scale = None if label_scale is None else float(label_scale)
         if isinstance(jitter, bool) or not isinstance(jitter, int) or not 0 <= jitter <= 13:
             raise ValueError(f"dataset.jitter must be a whole number of pixels from 0 to 13, got {jitter!r}")

@@ -3,7 +3,6 @@ import shutil
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from ff_lightning.data.mnist import FILES, MNISTDataModule, load_mnist
 from ff_lightning.errors import UserInputError
@@ -79,12 +78,3 @@ def test_label_scale_is_the_value_written_into_the_true_labels_pixel(mnist_dir, 
         out = model.with_label(x, labels)
         assert torch.equal(out[:, :10], torch.nn.functional.one_hot(labels, 10) * expected)
         assert torch.equal(out[:, 10:], x[:, 10:])
-
-
-@pytest.mark.parametrize("bad", [0, -1.0, True])
-def test_bad_label_scale_is_a_one_line_error(bad):
-    node = OmegaConf.create(
-        {"_target_": "ff_lightning.data.mnist.MNISTDataModule", "data_dir": "x", "label_scale": bad}
-    )
-    with pytest.raises(UserInputError, match=r"dataset.label_scale must be a number > 0 or null, got"):
-        build(node)
