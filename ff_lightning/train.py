@@ -112,7 +112,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         raise UserInputError(
             f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
         )
-    validate_config(cfg)
+    validate_config(cfg, hydra_choices())
     # first, before any torch operation: threads started later copy this thread's setting.
     # False where the CPU cannot flush
     wanted = cfg.get("flush_denormal", True)

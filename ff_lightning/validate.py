@@ -1,7 +1,7 @@
 """Checks on the user's input that must fail before any training starts, each with one line."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -101,8 +101,12 @@ def _positive(name: str, value: object, *, nullable: bool = False) -> None:
         raise UserInputError(f"{name} must be {allowed}, got {value!r}")
 
 
-def validate_config(cfg: DictConfig) -> None:
-    """Settings that compose but make no sense; each error names the setting and what it allows."""
+def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> None:
+    """Settings that compose but make no sense; each error names the setting and what it allows.
+
+    `choices` is the option picked in each config group (train.hydra_choices()).
+    """
+    _check_without(choices or {})
     dims = cfg.model.get("hidden_dims")
     if dims is not None:
         dims = OmegaConf.to_container(dims) if OmegaConf.is_config(dims) else dims
@@ -165,4 +169,20 @@ def validate_config(cfg: DictConfig) -> None:
         raise UserInputError(
             f"dataset.batches_per_step={per_step} needs model=ff_mlp (the backprop models take one "
             "minibatch per step); use dataset.batches_per_step=1"
+        )
+
+
+def _check_without(choices: Mapping[str, str]) -> None:
+    # without=X puts the paper's value back; on an experiment that never had trick X it would
+    # change nothing, and a leave-one-out row would silently equal its baseline
+    without = choices.get("without", "none")
+    if without == "none":
+        return
+    experiment = choices.get("experiment")
+    tricks = [t.strip() for t in choices.get("trick", "none").strip("[]").split(",")]
+    if experiment != "best_mnist" and "best" not in tricks:
+        raise UserInputError(
+            f"without={without} takes one of best_mnist's tricks away and needs "
+            f"experiment=best_mnist or trick=best, got experiment={experiment or 'null'} "
+            f"trick={choices.get('trick', 'none')}; drop without={without}"
         )

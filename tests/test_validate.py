@@ -1,6 +1,7 @@
 import pytest
 
 from ff_lightning.errors import UserInputError
+from ff_lightning.train import hydra_choices
 from ff_lightning.validate import check_group_overrides, check_setting_keys, validate_config
 from tests.conftest import CONF_DIR, compose_cfg
 
@@ -44,6 +45,34 @@ def test_bad_settings_fail_with_one_line(overrides, fragment, tmp_path):
     with pytest.raises(UserInputError) as err:
         validate_config(cfg)
     assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "got"),
+    [
+        (["without=symba"], "experiment=null trick=none"),
+        (["experiment=paper_mnist", "without=every_layer"], "experiment=paper_mnist trick=none"),
+        (["experiment=paper_mnist", "trick=symba", "without=symba"], "experiment=paper_mnist trick=symba"),
+    ],
+)
+def test_without_on_an_experiment_that_lacks_the_trick_is_refused(overrides, got, tmp_path):
+    cfg = compose_cfg(overrides, tmp_path)
+    with pytest.raises(UserInputError) as err:
+        validate_config(cfg, hydra_choices())
+    assert f"needs experiment=best_mnist or trick=best, got {got}; drop without=" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["experiment=best_mnist", "without=symba"],
+        ["experiment=paper_mnist", "trick=best", "without=hard_negatives"],
+        ["experiment=paper_mnist", "trick=[jitter,best]", "without=linear_decay"],
+        ["experiment=paper_mnist", "without=none"],
+    ],
+)
+def test_without_on_best_mnists_tricks_passes(overrides, tmp_path):
+    validate_config(compose_cfg(overrides, tmp_path), hydra_choices())
 
 
 def test_default_config_is_valid(tmp_path):
