@@ -8,7 +8,7 @@ import hydra
 from omegaconf import DictConfig
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.validate import check_group_overrides, check_setting_keys
+from ff_lightning.validate import check_group_overrides, check_setting_keys, check_without_overrides
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
@@ -37,6 +37,7 @@ if __name__ == "__main__":
     try:
         check_group_overrides(sys.argv[1:], CONF_DIR)
         check_setting_keys(sys.argv[1:], CONF_DIR)
+        check_without_overrides(sys.argv[1:])
     except UserInputError as exc:
         fail(str(exc))
     main()

@@ -172,17 +172,36 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
         )
 
 
+def check_without_overrides(args: Sequence[str]) -> None:
+    """Every job of the command line at once: without=X on a job that lacks trick X, or a sweep
+    that would stop at such a job after training the ones before it, fails before any training."""
+    chosen: dict[str, list[str]] = {}
+    for arg in args:
+        match = _GROUP_OVERRIDE.match(arg)
+        if match and match["group"] in ("experiment", "trick", "without") and not arg.startswith("~"):
+            value = match["value"]
+            # a sweep (a,b) gives one job per option; a list ([a,b]) is one job's choice
+            chosen[match["group"]] = [value] if value.startswith("[") else value.split(",")
+    for without in chosen.get("without", ["none"]):
+        for experiment in chosen.get("experiment", ["null"]):
+            for trick in chosen.get("trick", ["none"]):
+                _check_without(
+                    {"without": without.strip(), "experiment": experiment.strip(), "trick": trick.strip()}
+                )
+
+
 def _check_without(choices: Mapping[str, str]) -> None:
     # without=X puts the paper's value back; on an experiment that never had trick X it would
     # change nothing, and a leave-one-out row would silently equal its baseline
     without = choices.get("without", "none")
     if without == "none":
         return
-    experiment = choices.get("experiment")
-    tricks = [t.strip() for t in choices.get("trick", "none").strip("[]").split(",")]
+    experiment = choices.get("experiment") or "null"
+    trick = choices.get("trick") or "none"
+    tricks = [t.strip() for t in trick.strip("[]").split(",")]
     if experiment != "best_mnist" and "best" not in tricks:
         raise UserInputError(
             f"without={without} takes one of best_mnist's tricks away and needs "
-            f"experiment=best_mnist or trick=best, got experiment={experiment or 'null'} "
-            f"trick={choices.get('trick', 'none')}; drop without={without}"
+            f"experiment=best_mnist or trick=best, got experiment={experiment} "
+            f"trick={trick}; drop without={without}"
         )

@@ -6,6 +6,7 @@
 # Usage: multirun_scripts/best_mnist_leave_one_out.sh [hydra overrides]
 #   e.g. seed=0, or without=symba,every_layer for some of the rows, or
 #   model.hidden_dims=[500,500,500,500] model.symba_alpha=0.08 trainer.max_epochs=10 for a reduced size
+#   (not experiment=smoke: without=X needs experiment=best_mnist, and train.py refuses it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source multirun_scripts/_sweep.sh

@@ -146,6 +146,10 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
             "trick=best, got experiment=paper_mnist trick=none; drop without=symba",
         ),
         (
+            ["-m", "experiment=best_mnist,paper_mnist", "without=none,every_layer"],
+            "without=every_layer takes one of best_mnist's tricks away",
+        ),
+        (
             ["model.negatives_per_image=10"],
             "model.negatives_per_image must be between 1 and 9 (the wrong labels there are), got 10",
         ),

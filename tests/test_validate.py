@@ -2,7 +2,12 @@ import pytest
 
 from ff_lightning.errors import UserInputError
 from ff_lightning.train import hydra_choices
-from ff_lightning.validate import check_group_overrides, check_setting_keys, validate_config
+from ff_lightning.validate import (
+    check_group_overrides,
+    check_setting_keys,
+    check_without_overrides,
+    validate_config,
+)
 from tests.conftest import CONF_DIR, compose_cfg
 
 
@@ -73,6 +78,16 @@ def test_without_on_an_experiment_that_lacks_the_trick_is_refused(overrides, got
 )
 def test_without_on_best_mnists_tricks_passes(overrides, tmp_path):
     validate_config(compose_cfg(overrides, tmp_path), hydra_choices())
+
+
+def test_every_job_of_a_sweep_is_checked_for_without_before_any_runs():
+    check_without_overrides(["-m", "experiment=best_mnist", "without=none,symba", "seed=0,1"])
+    check_without_overrides(["-m", "experiment=paper_mnist", "trick=none,[jitter,best]", "without=none"])
+    check_without_overrides(["-m", "experiment=paper_mnist,smoke", "trick=[jitter,best]", "without=symba"])
+    with pytest.raises(UserInputError, match="got experiment=smoke trick=none; drop without=symba$"):
+        check_without_overrides(["-m", "experiment=best_mnist,smoke", "without=none,symba"])
+    with pytest.raises(UserInputError, match="got experiment=paper_mnist trick=jitter; drop without=symba$"):
+        check_without_overrides(["-m", "experiment=paper_mnist", "trick=best,jitter", "without=symba"])
 
 
 def test_default_config_is_valid(tmp_path):
