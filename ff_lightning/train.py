@@ -11,6 +11,7 @@ from typing import Any
 import lightning.pytorch as L
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
@@ -50,10 +51,11 @@ def hydra_choices() -> dict[str, str]:
         if src.provider == "main"
         for group in group_options(Path(src.path))
     }
-    for arg in hc.overrides.task:
-        key, _, value = arg.lstrip("+").partition("=")
-        if value.startswith("[") and key not in choices and key in groups:
-            choices[key] = value
+    for override in OverridesParser.create().parse_overrides(list(hc.overrides.task)):
+        group, value = override.key_or_group, override.value()
+        if isinstance(value, list) and group in groups and group not in choices:
+            # one spelling however it was typed ("[jitter, ema]"), so that runs group together
+            choices[group] = f"[{','.join(str(v) for v in value)}]"
     return choices
 
 

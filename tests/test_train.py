@@ -9,7 +9,7 @@ import torch
 from omegaconf import OmegaConf
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.train import train
+from ff_lightning.train import hydra_choices, train
 from tests.conftest import ROOT, compose_cfg, tiny_overrides
 
 
@@ -187,3 +187,10 @@ def test_weight_averaging_resumes_to_the_average_of_an_uninterrupted_run(tmp_pat
     )
     assert resumed["epochs_completed"] == 3
     assert resumed["weights_sha256_per_rank"] == whole["weights_sha256_per_rank"]
+
+
+def test_hydra_choices_spell_a_list_of_options_one_way(tmp_path):
+    compose_cfg(["experiment=paper_mnist", "trick=[jitter, ema]"], tmp_path)
+    choices = hydra_choices()
+    assert choices["trick"] == "[jitter,ema]" and choices["experiment"] == "paper_mnist"
+    assert choices["activation"] == "relu" and not any(k.startswith("hydra") for k in choices)
