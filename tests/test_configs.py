@@ -160,6 +160,7 @@ def test_trick_best_is_experiment_best_mnist(tmp_path):
         **TRICKS["linear_decay"],
         **TRICKS["symba"],
         **TRICKS["every_layer"],
+        **TRICKS["input_dropout"],
     }
 
 
@@ -169,6 +170,7 @@ WITHOUT = {
     "linear_decay": {"model.lr_schedule"},
     "symba": {"model.objective"},
     "every_layer": {"model.goodness_from_layer"},
+    "input_dropout": {"model.input_dropout"},
 }
 
 

@@ -110,6 +110,6 @@ def test_setting_keys_follow_the_chosen_group_option():
 
 
 def test_unknown_without_option_lists_best_mnists_tricks():
-    allowed = "every_layer, hard_negatives, linear_decay, none, symba"
+    allowed = "every_layer, hard_negatives, input_dropout, linear_decay, none, symba"
     with pytest.raises(UserInputError, match=rf"^without=decay is not an option; choose one of: {allowed}$"):
         check_group_overrides(["without=symba,decay"], CONF_DIR)

@@ -135,6 +135,14 @@ def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
     assert model["linear_decay"]["lr_schedule"] == "constant"
     assert model["symba"]["objective"] == "threshold"
     assert model["every_layer"]["goodness_from_layer"] == 1
+    assert model["none"]["input_dropout"] == 0.2 and model["input_dropout"]["input_dropout"] == 0.0
     report = (tmp_path / "report.md").read_text()
-    assert "5 runs: 5 completed, 0 diverged, 0 failed" in report, report
-    assert table_rows(report, "without") == ["none", "hard_negatives", "linear_decay", "symba", "every_layer"]
+    assert "6 runs: 6 completed, 0 diverged, 0 failed" in report, report
+    assert table_rows(report, "without") == [
+        "none",
+        "hard_negatives",
+        "linear_decay",
+        "symba",
+        "every_layer",
+        "input_dropout",
+    ]
