@@ -17,6 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from ff_lightning.weights import ratio_table, weight_ratios
 
 MODES = ("test/error_goodness", "test/error_head")
@@ -50,9 +52,42 @@ def settings(run: dict[str, Any]) -> dict[str, str]:
     return {**{k: str(v) for k, v in run.get("choices", {}).items()}, **_overrides(run)}
 
 
+def _as_typed(value: Any) -> str:
+    """A config value spelled as on a command line: 0.2, false, [500,500]."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_as_typed(v) for v in value) + "]"
+    return str(value)
+
+
+def run_settings(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """settings() of each run; a key that another run's command line set is read from this run's
+    resolved config where its own command line did not set it, so that a value a group option
+    set (trick=input_dropout: model.input_dropout=0.2) is not reported as "(default)"."""
+    per_run = [settings(run) for run in runs]
+    typed = {k for run in runs for k in _overrides(run) if k not in IGNORED_KEYS and "." in k}
+    for run, values in zip(runs, per_run, strict=True):
+        resolved = Path(run.get("_dir", "")) / "config_resolved.yaml"
+        missing = typed - values.keys()
+        if not missing or "_dir" not in run or not resolved.exists():
+            continue
+        cfg = OmegaConf.load(resolved)
+        for key in missing:
+            value = OmegaConf.select(cfg, key, default=_ABSENT)
+            if OmegaConf.is_config(value):
+                value = OmegaConf.to_container(value)
+            if value is not _ABSENT:
+                values[key] = _as_typed(value)
+    return per_run
+
+
+_ABSENT = object()
+
+
 def swept_keys(runs: list[dict[str, Any]]) -> list[str]:
     """Settings whose value differs between runs (seeds aside): what the sweep compared."""
-    per_run = [settings(run) for run in runs]
+    per_run = run_settings(runs)
     all_keys = {k for s in per_run for k in s}
     values = {k: {s.get(k, "(default)") for s in per_run} for k in all_keys}  # missing varies too
     swept = sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
@@ -86,8 +121,8 @@ def _mean_std(xs: list[float]) -> str:
 
 def summarise(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run in runs:
-        groups[settings(run).get(key, "(default)")].append(run)
+    for run, values in zip(runs, run_settings(runs), strict=True):
+        groups[values.get(key, "(default)")].append(run)
     rows = []
     for value, group in groups.items():
         done = [r for r in group if r.get("status") == "completed"]

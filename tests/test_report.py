@@ -120,3 +120,26 @@ def test_report_on_an_empty_folder_fails_clearly(tmp_path):
         [sys.executable, "-m", "ff_lightning.report", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 1 and "no results.json" in proc.stderr
+
+
+def test_a_value_a_group_option_set_is_read_from_the_runs_resolved_config(tmp_path):
+    # job 0 typed model.input_dropout=0.2, job 1 got 0.2 from trick=input_dropout, job 2 has 0.0
+    # and the widths, typed by job 0 alone, are the same in all three: no table for them
+    jobs = [
+        ("none", ["model.input_dropout=0.2", "model.hidden_dims=[8,8]"], 0.2),
+        ("input_dropout", [], 0.2),
+        ("none", [], 0.0),
+    ]
+    for job, (trick, typed, value) in enumerate(jobs):
+        folder = tmp_path / str(job)
+        fake_run(folder, "completed", job, "constant", 1.0 + job)
+        run = json.loads((folder / "results.json").read_text())
+        run["choices"]["trick"] = trick
+        run["overrides"] += [f"trick={trick}", *typed]
+        (folder / "results.json").write_text(json.dumps(run))
+        resolved = f"model:\n  input_dropout: {value}\n  hidden_dims: [8, 8]\n"
+        (folder / "config_resolved.yaml").write_text(resolved)
+    text, _ = build_report(tmp_path)
+    assert "| 0.2 | 1.50 +- 0.71 | 2.50 +- 0.71 | 2 | 0 |" in text, text
+    assert "| 0.0 | 3.00 | 4.00 | 1 | 0 |" in text and "(default)" not in text
+    assert "## model.hidden_dims" not in text and "## trick" in text
