@@ -52,6 +52,9 @@ def settings(run: dict[str, Any]) -> dict[str, str]:
     return {**{k: str(v) for k, v in run.get("choices", {}).items()}, **_overrides(run)}
 
 
+_ABSENT = object()
+
+
 def _as_typed(value: Any) -> str:
     """A config value spelled as on a command line: 0.2, false, [500,500]."""
     if isinstance(value, bool):
@@ -80,9 +83,6 @@ def run_settings(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
             if value is not _ABSENT:
                 values[key] = _as_typed(value)
     return per_run
-
-
-_ABSENT = object()
 
 
 def swept_keys(runs: list[dict[str, Any]]) -> list[str]:
