@@ -85,9 +85,11 @@ def run_settings(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
     return per_run
 
 
-def swept_keys(runs: list[dict[str, Any]]) -> list[str]:
-    """Settings whose value differs between runs (seeds aside): what the sweep compared."""
-    per_run = run_settings(runs)
+def swept_keys(runs: list[dict[str, Any]], per_run: list[dict[str, str]] | None = None) -> list[str]:
+    """Settings whose value differs between runs (seeds aside): what the sweep compared.
+
+    `per_run` is run_settings(runs), when the caller has it already."""
+    per_run = run_settings(runs) if per_run is None else per_run
     all_keys = {k for s in per_run for k in s}
     values = {k: {s.get(k, "(default)") for s in per_run} for k in all_keys}  # missing varies too
     swept = sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
@@ -119,9 +121,10 @@ def _mean_std(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.2f} +- {statistics.stdev(xs):.2f}"
 
 
-def summarise(runs: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
+    """One row per value of `key`; `per_run` is run_settings(runs)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run, values in zip(runs, run_settings(runs), strict=True):
+    for run, values in zip(runs, per_run, strict=True):
         groups[values.get(key, "(default)")].append(run)
     rows = []
     for value, group in groups.items():
@@ -266,9 +269,11 @@ def build_report(sweep_dir: Path, out_dir: Path | None = None) -> tuple[str, lis
     if failed:
         parts += ["", "Failed runs: " + ", ".join(str(p) for p in failed)]
     figures: list[Path] = []
-    keys = swept_keys(runs) or ["model"]
+    # each run's resolved config is read once, for all the tables
+    per_run = run_settings(runs)
+    keys = swept_keys(runs, per_run) or ["model"]
     for key in keys:
-        rows = summarise(runs, key)
+        rows = summarise(runs, per_run, key)
         parts += ["", f"## {key}", "", markdown_table(key, rows)]
         fig = out_dir / f"error_by_{key.replace('/', '_').replace('.', '_')}.png"
         plot_errors(key, rows, fig)

@@ -114,7 +114,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         raise UserInputError(
             f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
         )
-    validate_config(cfg, hydra_choices())
+    choices = hydra_choices()
+    validate_config(cfg, choices)
     # first, before any torch operation: threads started later copy this thread's setting.
     # False where the CPU cannot flush
     wanted = cfg.get("flush_denormal", True)
@@ -146,7 +147,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             # the group options by name (trick=symba, activation=tanh), so that W&B can group
             # and filter a sweep's runs by them; the resolved config holds only their contents
             hparams = OmegaConf.to_container(cfg, resolve=True)
-            logger.log_hyperparams({**hparams, "choices": hydra_choices()})
+            logger.log_hyperparams({**hparams, "choices": choices})
         with ddp_children_run_this_job(trainer):
             # the run's own checkpoints hold its config and RNG states, which weights_only rejects
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=False)
@@ -179,7 +180,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             ),
             "epoch_seconds": summary.train_seconds,
             "wall_seconds": time.perf_counter() - started,
-            "choices": hydra_choices(),
+            "choices": choices,
             "overrides": hydra_overrides(),
             "hidden_dims": list(getattr(model, "hidden_dims", [])),
             "thresholds": list(getattr(model, "thetas", [])),
