@@ -1,7 +1,7 @@
 """Checks on the user's input that must fail before any training starts, each with one line."""
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -26,23 +26,28 @@ def group_options(conf_dir: Path) -> dict[str, list[str]]:
     return groups
 
 
+def _group_overrides(args: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(group, value) of each `group=value` on a command line; `~group` (a deletion) is skipped."""
+    for arg in args:
+        match = _GROUP_OVERRIDE.match(arg)
+        if match and not arg.startswith("~"):
+            yield match["group"], match["value"]
+
+
 def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
     """Reject `group=option` overrides that name no option, listing the allowed ones."""
     groups = group_options(conf_dir)
-    for arg in args:
-        match = _GROUP_OVERRIDE.match(arg)
-        if not match or match["group"] not in groups or arg.startswith("~"):
+    for group, values in _group_overrides(args):
+        if group not in groups:
             continue
-        if match["group"].startswith("hydra/"):
+        if group.startswith("hydra/"):
             continue  # Hydra's plugins add options (hydra/launcher=submitit_local) and check them
-        allowed = groups[match["group"]]
-        for value in match["value"].strip("[]").split(","):
+        allowed = groups[group]
+        for value in values.strip("[]").split(","):
             value = value.strip()
             if value in ("", "null") or value in allowed:
                 continue
-            raise UserInputError(
-                f"{match['group']}={value} is not an option; choose one of: {', '.join(allowed)}"
-            )
+            raise UserInputError(f"{group}={value} is not an option; choose one of: {', '.join(allowed)}")
 
 
 _KEY_OVERRIDE = re.compile(r"^(?P<key>[A-Za-z_][\w.]*)=")
@@ -176,12 +181,10 @@ def check_without_overrides(args: Sequence[str]) -> None:
     """Every job of the command line at once: without=X on a job that lacks trick X, or a sweep
     that would stop at such a job after training the ones before it, fails before any training."""
     chosen: dict[str, list[str]] = {}
-    for arg in args:
-        match = _GROUP_OVERRIDE.match(arg)
-        if match and match["group"] in ("experiment", "trick", "without") and not arg.startswith("~"):
-            value = match["value"]
+    for group, value in _group_overrides(args):
+        if group in ("experiment", "trick", "without"):
             # a sweep (a,b) gives one job per option; a list ([a,b]) is one job's choice
-            chosen[match["group"]] = [value] if value.startswith("[") else value.split(",")
+            chosen[group] = [value] if value.startswith("[") else value.split(",")
     for without in chosen.get("without", ["none"]):
         for experiment in chosen.get("experiment", ["null"]):
             for trick in chosen.get("trick", ["none"]):
