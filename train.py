@@ -5,10 +5,11 @@ import warnings
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.validate import check_group_overrides, check_setting_keys, check_without_overrides
+from ff_lightning.jobs import check_jobs, drop_empty_folder_variables, remove_unused_output_folder
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 
@@ -29,15 +30,17 @@ def main(cfg: DictConfig) -> float | None:
     try:
         results = train(cfg)
     except UserInputError as exc:
+        # found only once the job ran (its data): leave no half-made run folder behind
+        remove_unused_output_folder(Path(HydraConfig.get().runtime.output_dir))
         fail(str(exc))
     return results.get(cfg.get("optimized_metric") or "")
 
 
 if __name__ == "__main__":
+    drop_empty_folder_variables()
     try:
-        check_group_overrides(sys.argv[1:], CONF_DIR)
-        check_setting_keys(sys.argv[1:], CONF_DIR)
-        check_without_overrides(sys.argv[1:])
+        # every job of the command line, before the first one trains or Hydra writes anything
+        check_jobs(sys.argv[1:], CONF_DIR)
     except UserInputError as exc:
         fail(str(exc))
     main()

@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from ff_lightning.divergence import divergence
+
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
 
@@ -41,6 +43,9 @@ class BPModule(L.LightningModule):
             {stage: MulticlassAccuracy(num_classes, average="micro") for stage in ("val", "test")}
         )
         self.diverged = False
+        self.divergence_reason: str | None = None
+        self.first_loss: float | None = None
+        self._first_loss: torch.Tensor | None = None
         self._loss_sum = torch.zeros(())
         self._steps = 0
 
@@ -65,6 +70,8 @@ class BPModule(L.LightningModule):
         loss = F.cross_entropy(self(x), y)
         self._loss_sum += loss.detach()
         self._steps += 1
+        if self.first_loss is None and self._first_loss is None:
+            self._first_loss = loss.detach().clone()  # the untrained network's loss, read at epoch end
         return loss
 
     def epoch_metrics(self) -> dict[str, torch.Tensor]:
@@ -72,10 +79,20 @@ class BPModule(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         metrics = self.epoch_metrics()
-        if not torch.isfinite(metrics["train/loss"]):
+        if self.first_loss is None and self._first_loss is not None:
+            self.first_loss = float(self._first_loss)
+        reason = divergence(float(metrics["train/loss"]), self.first_loss)
+        if reason is not None:
             self.diverged = True
+            self.divergence_reason = reason
             self.trainer.should_stop = True
         self.log_dict(metrics)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["first_loss"] = self.first_loss
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.first_loss = checkpoint.get("first_loss")
 
     def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
         x, y = batch

@@ -7,7 +7,6 @@ draw negative labels exactly as an uninterrupted run would, and its resolved con
 `python -m ff_lightning.evaluate CHECKPOINT` can rebuild the model without retyping it.
 """
 
-import json
 import logging
 import random
 from pathlib import Path
@@ -20,6 +19,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.errors import UserInputError
+from ff_lightning.results import read_results
 
 log = logging.getLogger("ff_lightning")
 
@@ -89,7 +89,7 @@ def interrupted_run(runs_root: Path, this_run: Path, cfg: DictConfig) -> Path | 
     # an interrupted run that a later run resumed and finished is done with
     finished = set()
     for results in runs_root.glob("*/results.json"):
-        resumed = json.loads(results.read_text()).get("resumed_from")
+        resumed = (read_results(results) or {}).get("resumed_from")
         if resumed:
             finished.add(Path(resumed).resolve())
     for ckpt in candidates:
@@ -128,6 +128,28 @@ def resolve_ckpt_path(value: str | None, out_dir: Path, cfg: DictConfig) -> str 
             return None
         log.info("ckpt_path=last: resuming %s", found)
         return str(found)
+    return str(check_checkpoint(value, cfg))
+
+
+# settings that decide the shapes of what a checkpoint holds (weights, optimizer states, the
+# weight average): a run with other values cannot load it. Others (max_epochs, lr) may change.
+STRUCTURE_KEYS = (
+    "model._target_",
+    "model.hidden_dims",
+    "model.goodness_from_layer",
+    "model.optimizer._target_",
+    "model.head_optimizer._target_",
+    "dataset._target_",
+    "dataset.input_dim",
+    "dataset.num_classes",
+    "dataset.vectors.dim",
+    "weight_averaging._target_",
+)
+
+
+def check_checkpoint(value: str, cfg: DictConfig) -> Path:
+    """The checkpoint file that `ckpt_path=value` (a file or a run folder) names, once it is known
+    to exist and to have been written by a run whose model this run can load."""
     path = Path(value)
     if path.is_dir():
         path = path / LAST
@@ -135,4 +157,29 @@ def resolve_ckpt_path(value: str | None, out_dir: Path, cfg: DictConfig) -> str 
         raise UserInputError(
             f"ckpt_path={value}: no such checkpoint; give a .ckpt file, a run folder holding {LAST}, or last"
         )
-    return str(path)
+    try:
+        # mmap: the weights stay on disk, only the stored config is read
+        ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one-line answer
+        raise UserInputError(f"ckpt_path={value}: not a readable checkpoint ({type(exc).__name__})") from None
+    stored = ckpt.get(CONFIG_KEY) if isinstance(ckpt, dict) else None
+    if stored is None:
+        raise UserInputError(f"ckpt_path={value}: not a checkpoint written by train.py (no stored config)")
+    theirs, ours = OmegaConf.create(stored), OmegaConf.to_container(cfg, resolve=True)
+    ours = OmegaConf.create({k: v for k, v in ours.items() if k != "hydra"})
+    for key in STRUCTURE_KEYS:
+        a, b = (_plain(OmegaConf.select(c, key, default=None)) for c in (theirs, ours))
+        if a != b:
+            raise UserInputError(
+                f"ckpt_path={value} was saved with {key}={_shown(a)}, this run has {key}={_shown(b)}; "
+                "resume with the checkpoint's settings, or start afresh without ckpt_path"
+            )
+    return path
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else str(value).replace(" ", "")

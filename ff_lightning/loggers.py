@@ -1,35 +1,53 @@
 """Weights & Biases set up so that it never blocks: online with a login, offline without one."""
 
+import functools
 import logging
 import os
 from pathlib import Path
 
 from lightning.pytorch.loggers import WandbLogger
 
+from ff_lightning.errors import UserInputError
+from ff_lightning.validate import WANDB_MODES
+
 log = logging.getLogger(__name__)
 
-WANDB_MODES = ("auto", "online", "offline", "disabled")
 NO_KEY = "no API key"
 
 
 def resolve_wandb_mode(mode: str = "auto") -> str:
-    """`auto` means online when a W&B API key is configured, else offline. WANDB_MODE wins."""
+    """`auto` means online when a W&B API key works, else offline with a line that says why;
+    `online` (asked for here or by WANDB_MODE, which wins) needs a working login."""
     if mode not in WANDB_MODES:
         raise ValueError(f"logger.mode must be one of {', '.join(WANDB_MODES)}, got {mode!r}")
     env_mode = os.environ.get("WANDB_MODE")
     if env_mode in ("online", "offline", "disabled", "dryrun"):
-        return "offline" if env_mode == "dryrun" else env_mode
+        mode = "offline" if env_mode == "dryrun" else env_mode
     if mode in ("offline", "disabled"):
         return mode
+    if mode == "online":
+        check_online_login()
+        return "online"
     problem = login_problem()
     if problem is None:
         return "online"
     # auto without a key is the ordinary offline case; anything else is worth a line
-    if mode == "online" or problem != NO_KEY:
+    if problem != NO_KEY:
         log.warning("W&B: %s; logging offline instead (upload later with `wandb sync`)", problem)
     return "offline"
 
 
+def check_online_login() -> None:
+    """Online logging was asked for: a login that cannot work stops the run with one line."""
+    problem = login_problem()
+    if problem is not None:
+        raise UserInputError(
+            f"W&B: online logging was asked for (WANDB_MODE or logger.mode) but {problem}; "
+            "run `wandb login`, or use WANDB_MODE=offline (or unset it: without a login runs go offline)"
+        )
+
+
+@functools.cache
 def login_problem(timeout: int = 5) -> str | None:
     """Why an online W&B run cannot start (no or bad API key, server unreachable), else None.
 

@@ -16,6 +16,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
 from ff_lightning.distributed import average_, average_gradients, world_size
+from ff_lightning.divergence import divergence
 from ff_lightning.goodness import (
     ff_loss,
     goodness,
@@ -35,6 +36,7 @@ from ff_lightning.labels import (
 from ff_lightning.lr_schedules import LR_SCHEDULES, lr_factor
 from ff_lightning.nets import FFNet
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
+from ff_lightning.validate import NEGATIVES, OBJECTIVES
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
@@ -42,8 +44,6 @@ OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 _STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc")
 
 
-OBJECTIVES = ("threshold", "symba", "symba_log")
-NEGATIVES = ("uniform", "hard")
 
 
 def layer_step(
@@ -187,6 +187,10 @@ class FFModule(L.LightningModule):
             }
         )
         self.diverged = False
+        self.divergence_reason: str | None = None
+        # the untrained network's loss (its first step's), the scale a diverging loss is judged by
+        self.first_loss: float | None = None
+        self._first_loss: torch.Tensor | None = None
         self._stats = torch.zeros(len(self.hidden_dims), len(_STATS))
         self._head_loss = torch.zeros(())
         self._steps = 0
@@ -344,14 +348,29 @@ class FFModule(L.LightningModule):
         head_opt.step()
         self._head_loss += head_loss.detach()
         self._steps += 1
-        # a finiteness check syncs with the device, so it runs every few steps, not every step
+        if self.first_loss is None and self._first_loss is None:
+            self._first_loss = self._stats[:, 0].sum().clone()  # read at the next check: no sync here
+        # a divergence check syncs with the device, so it runs every few steps, not every step
         if self._steps % self.divergence_check_every == 0:
-            self._check_finite()
+            self._check_divergence()
 
-    def _check_finite(self) -> None:
-        if not (torch.isfinite(self._stats).all() and torch.isfinite(self._head_loss)):
+    def _check_divergence(self) -> None:
+        if self.first_loss is None and self._first_loss is not None:
+            self.first_loss = float(self._first_loss)
+        mean_loss = float(self._stats[:, 0].sum()) / max(self._steps, 1)
+        if not torch.isfinite(self._head_loss):
+            mean_loss = float("nan")
+        reason = divergence(mean_loss, self.first_loss)
+        if reason is not None:
             self.diverged = True
+            self.divergence_reason = reason
             self.trainer.should_stop = True
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["first_loss"] = self.first_loss
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.first_loss = checkpoint.get("first_loss")
 
     def epoch_metrics(self) -> dict[str, torch.Tensor]:
         """This epoch's training metrics so far, averaged over its steps."""
@@ -366,7 +385,7 @@ class FFModule(L.LightningModule):
         return logs
 
     def on_train_epoch_end(self) -> None:
-        self._check_finite()
+        self._check_divergence()
         self.log_dict(self.epoch_metrics(), on_epoch=True)
 
     # -- evaluation -----------------------------------------------------------------------------

@@ -3,14 +3,14 @@
     python -m ff_lightning.report SWEEP_DIR [--out DIR] [--no-wandb]
 
 Reads every results.json under SWEEP_DIR, writes report.md (one markdown table per swept
-setting: mean +- std over seeds of the test error in both inference modes, runs, diverged runs;
-none for a config group that a swept option merely switches on) and PNG plots, and prints the
-tables. Job folders without results.json count as failed. When the runs logged to W&B, the
-figures and tables go to a W&B run in the sweep's group as well.
+setting: mean +- std over seeds of the test error in both inference modes, runs, diverged runs,
+runs at chance level; none for a config group that a swept option merely switches on) and PNG
+plots, and prints the tables. Job folders without a readable results.json count as failed. Runs
+that diverged or ended at chance level are counted apart and left out of the means. When the
+runs logged to W&B, the figures and tables go to a W&B run in the sweep's group as well.
 """
 
 import argparse
-import json
 import statistics
 import sys
 from collections import defaultdict
@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from ff_lightning.results import read_results, write_atomic
 from ff_lightning.weights import ratio_table, weight_ratios
 
 MODES = ("test/error_goodness", "test/error_head")
@@ -26,15 +27,19 @@ IGNORED_KEYS = {"seed", "hydra.sweep.dir", "hydra.run.dir", "hydra.sweep.subdir"
 
 
 def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:
-    """All results.json under sweep_dir, and the job folders (holding .hydra/) that have none."""
-    runs = []
+    """All readable results.json under sweep_dir, and the job folders (holding .hydra/ or an
+    unreadable results.json) that have none: those count as failed."""
+    runs, unreadable = [], []
     for path in sorted(sweep_dir.rglob("results.json"), key=_sweep_order):
-        run = json.loads(path.read_text())
+        run = read_results(path)
+        if run is None:
+            unreadable.append(path.parent)
+            continue
         run["_dir"] = str(path.parent)
         runs.append(run)
     done = {Path(r["_dir"]) for r in runs}
-    failed = sorted(p.parent for p in sweep_dir.rglob(".hydra") if p.parent not in done)
-    return runs, failed
+    failed = {p.parent for p in sweep_dir.rglob(".hydra") if p.parent not in done}
+    return runs, sorted(failed | set(unreadable), key=_sweep_order)
 
 
 def _sweep_order(path: Path) -> list[tuple[int, int | str]]:
@@ -135,22 +140,43 @@ def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: st
             "diverged": sum(r.get("status") == "diverged" for r in group),
         }
         for mode in MODES:
-            row[mode] = [r[mode] for r in done if r.get(mode) is not None]
+            chance = [r for r in done if _at_chance(r, mode)]
+            row[f"{mode} at chance"] = len(chance)
+            row[mode] = [r[mode] for r in done if r.get(mode) is not None and r not in chance]
         rows.append(row)
     return rows  # in the sweep's order, as the user listed the values
 
 
+def _at_chance(run: dict[str, Any], mode: str) -> bool:
+    """Whether the run's error in this inference mode (test/error_goodness) is at chance level."""
+    return bool((run.get("at_chance") or {}).get(mode.removeprefix("test/error_")))
+
+
 def markdown_table(key: str, rows: list[dict[str, Any]]) -> str:
     lines = [
-        f"| {key} | test error, goodness (%) | test error, head (%) | runs | diverged |",
-        "| --- | --- | --- | --- | --- |",
+        f"| {key} | test error, goodness (%) | test error, head (%) | runs | diverged "
+        "| at chance (goodness / head) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
+        chance = " / ".join(str(r.get(f"{mode} at chance", 0)) for mode in MODES)
         lines.append(
             f"| {r['value']} | {_mean_std(r[MODES[0]])} | {_mean_std(r[MODES[1]])} "
-            f"| {r['runs']} | {r['diverged']} |"
+            f"| {r['runs']} | {r['diverged']} | {chance} |"
         )
     return "\n".join(lines)
+
+
+def _save(fig: Any, path: Path, dpi: int) -> None:
+    """A figure written whole or not at all (see write_atomic)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    write_atomic(path, buffer.getvalue())
 
 
 def plot_errors(key: str, rows: list[dict[str, Any]], path: Path) -> None:
@@ -172,8 +198,7 @@ def plot_errors(key: str, rows: list[dict[str, Any]], path: Path) -> None:
     ax.set_title(f"test error by {key} (mean +- std over seeds)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path, dpi=120)
 
 
 def _by_model(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -220,8 +245,7 @@ def plot_weights(ff: dict[str, Any], bp: dict[str, Any] | None, path: Path) -> N
     ax.set_title("per-layer weight magnitude" + (": FF vs backprop" if bp else ""))
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path, dpi=120)
 
 
 def plot_histograms(examples: dict[str, dict[str, Any]], path: Path) -> None:
@@ -248,23 +272,33 @@ def plot_histograms(examples: dict[str, dict[str, Any]], path: Path) -> None:
         ax.set_xlabel("w")
     axes[0][0].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, dpi=110)
 
 
-def build_report(sweep_dir: Path, out_dir: Path | None = None) -> tuple[str, list[Path]]:
-    """Write report.md and the PNGs; return the markdown and the figure paths."""
+Loaded = tuple[list[dict[str, Any]], list[Path]]
+
+
+def build_report(
+    sweep_dir: Path, out_dir: Path | None = None, loaded: Loaded | None = None
+) -> tuple[str, list[Path]]:
+    """Write report.md and the PNGs; return the markdown and the figure paths. `loaded` is
+    load_runs(sweep_dir), when the caller has read the runs already."""
     out_dir = out_dir or sweep_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs, failed = load_runs(sweep_dir)
+    runs, failed = loaded or load_runs(sweep_dir)
     if not runs and not failed:
         raise SystemExit(f"report: error: no results.json under {sweep_dir}")
     n_div = sum(r.get("status") == "diverged" for r in runs)
+    n_chance = sum(r.get("status") == "completed" and any(_at_chance(r, m) for m in MODES) for r in runs)
     parts = [
         f"# Report: {sweep_dir}",
         "",
         f"{len(runs) + len(failed)} runs: {len(runs) - n_div} completed, {n_div} diverged, "
-        f"{len(failed)} failed (no results.json).",
+        f"{len(failed)} failed (no readable results.json); {n_chance} completed at chance level in "
+        "an inference mode.",
+        "",
+        "Each mean leaves out diverged runs and the runs at chance level in that inference mode "
+        "(a test error no better than always answering the most frequent class); the tables count them.",
     ]
     if failed:
         parts += ["", "Failed runs: " + ", ".join(str(p) for p in failed)]
@@ -304,7 +338,7 @@ def build_report(sweep_dir: Path, out_dir: Path | None = None) -> tuple[str, lis
         parts += ["", f"![weights]({fig.name})", "", f"![weight histograms]({hist.name})"]
 
     text = "\n".join(parts) + "\n"
-    (out_dir / "report.md").write_text(text)
+    write_atomic(out_dir / "report.md", text)
     return text, figures
 
 
@@ -333,10 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
         raise SystemExit(f"report: error: {args.sweep_dir} is not a folder")
-    text, figures = build_report(args.sweep_dir, args.out)
+    loaded = load_runs(args.sweep_dir)
+    text, figures = build_report(args.sweep_dir, args.out, loaded)
     print(text)
     print("wrote", args.out or args.sweep_dir, "/ report.md and", ", ".join(f.name for f in figures))
-    runs, _ = load_runs(args.sweep_dir)
+    runs, _ = loaded
     if not args.no_wandb and any(r.get("choices", {}).get("logger") == "wandb" for r in runs):
         log_to_wandb(args.sweep_dir, text, figures)
     return 0

@@ -10,8 +10,6 @@ from typing import Any
 
 import lightning.pytorch as L
 import torch
-from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
@@ -21,49 +19,19 @@ from ff_lightning.callbacks import EpochSummary
 from ff_lightning.checkpoints import RunState, resolve_ckpt_path
 from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
 from ff_lightning.errors import UserInputError
+from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
 from ff_lightning.loggers import finish_wandb, log_weight_histograms, wandb_info
-from ff_lightning.results import write_results
-from ff_lightning.validate import group_options, validate_config
+from ff_lightning.results import at_chance, chance_error, write_atomic, write_results
+from ff_lightning.validate import validate_config
 from ff_lightning.weights import weight_stats
 
 log = logging.getLogger("ff_lightning")
-
-RESULTS_FILE = "results.json"
 
 
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"{device.type} ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
-def hydra_choices() -> dict[str, str]:
-    """The option picked in each config group, e.g. {'trick': 'ema'}; several options of one
-    group (trick=[jitter,ema]) as the list the user wrote."""
-    if not HydraConfig.initialized():
-        return {}
-    hc = HydraConfig.get()
-    choices = {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
-    # Hydra records no choice for a group given a list, and W&B and the report group runs by it
-    groups = {
-        group
-        for src in hc.runtime.config_sources
-        if src.provider == "main"
-        for group in group_options(Path(src.path))
-    }
-    for override in OverridesParser.create().parse_overrides(list(hc.overrides.task)):
-        group, value = override.key_or_group, override.value()
-        if isinstance(value, list) and group in groups and group not in choices:
-            # one spelling however it was typed ("[jitter, ema]"), so that runs group together
-            choices[group] = f"[{','.join(str(v) for v in value)}]"
-    return choices
-
-
-def hydra_overrides() -> list[str]:
-    """The command-line overrides of this run (of this job, in a sweep)."""
-    if not HydraConfig.initialized():
-        return []
-    return list(HydraConfig.get().overrides.task)
 
 
 def build(node: DictConfig, **kwargs: Any) -> Any:
@@ -110,10 +78,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     results_path = out_dir / RESULTS_FILE
     # Lightning sets the rank of the processes it starts from their environment
     rank_zero = rank_zero_only.rank == 0
-    if rank_zero and results_path.exists() and not cfg.get("overwrite", False):
-        raise UserInputError(
-            f"{results_path} already exists; choose another hydra.run.dir or pass overwrite=true"
-        )
+    if rank_zero:
+        check_output_folder(cfg)
     choices = hydra_choices()
     validate_config(cfg, choices)
     # first, before any torch operation: threads started later copy this thread's setting.
@@ -123,7 +89,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), out_dir, cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     if rank_zero:
-        (out_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        write_atomic(out_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
     torch.set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -131,7 +97,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule.prepare_splits()  # a missing data folder stops the run here, before training
     model = build_model(cfg, datamodule)
 
-    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    logger = build(cfg.logger) if cfg.get("logger") else False
     summary = EpochSummary()
     checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
     callbacks = [summary, RunState(cfg), *checkpoints]
@@ -164,6 +130,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             return {}
         results = {
             "status": "diverged" if diverged else "completed",
+            "divergence_reason": getattr(model, "divergence_reason", None),
             "seed": cfg.seed,
             "device": device_name(trainer.strategy.root_device),
             "float32_matmul_precision": torch.get_float32_matmul_precision(),
@@ -191,6 +158,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         }
         for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
             results[key] = None if diverged else metrics.get(key)
+        # no better than always answering the most frequent class: a finding (tanh at theta =
+        # units), not a fault, and the report keeps such runs out of its means
+        test_labels = datamodule.splits["test"][1]
+        results["chance_error"] = round(chance_error(test_labels, datamodule.num_classes), 4)
+        results["at_chance"] = {
+            mode: at_chance(results[f"test/error_{mode}"], results["chance_error"], len(test_labels))
+            for mode in ("goodness", "head")
+        }
         results["metrics"] = metrics
         write_results(results_path, results)
         if logger and hasattr(logger, "log_metrics"):
@@ -204,12 +179,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             log_weight_histograms(logger, results["weights"])
     finally:
         finish_wandb(logger)
+    if results.get("divergence_reason"):
+        log.warning("diverged: %s", results["divergence_reason"])
     log.info(
-        "%s: test/error_goodness %s, test/error_head %s -> %s",
+        "%s: test/error_goodness %s, test/error_head %s -> %s%s",
         results["status"],
         _pct(results["test/error_goodness"]),
         _pct(results["test/error_head"]),
         results_path,
+        "".join(f" ({mode} at chance level)" for mode, v in (results.get("at_chance") or {}).items() if v),
     )
     return results
 

@@ -1,12 +1,16 @@
 """Checks on the user's input that must fail before any training starts, each with one line."""
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.errors import UserInputError
+from ff_lightning.lr_schedules import LR_SCHEDULES
+from ff_lightning.thresholds import PYRAMID_SHAPES
 
 # `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order) or
 # `group/sub=a` on the command line; sweeps written as functions (range(...), choice(...),
@@ -96,14 +100,164 @@ _MISSING = object()
 
 # torch.set_float32_matmul_precision's values
 MATMUL_PRECISIONS = ("highest", "high", "medium")
+# FF layer objectives (ff_lightning.goodness) and how wrong labels are drawn (ff_lightning.labels)
+OBJECTIVES = ("threshold", "symba", "symba_log")
+NEGATIVES = ("uniform", "hard")
+# how an IMDb review's word vectors become one vector (ff_lightning.data.text)
+POOLINGS = ("mean", "tfidf")
+WANDB_MODES = ("auto", "online", "offline", "disabled")
+
+# Every setting that takes one of a few words, by where it lives in the composed config
+CHOICES: dict[str, tuple[str, ...]] = {
+    "float32_matmul_precision": MATMUL_PRECISIONS,
+    "model.objective": OBJECTIVES,
+    "model.negatives": NEGATIVES,
+    "model.lr_schedule": LR_SCHEDULES,
+    "threshold.shape": PYRAMID_SHAPES,
+    "dataset.vectors.pooling": POOLINGS,
+    "logger.mode": WANDB_MODES,
+}
 
 
-def _positive(name: str, value: object, *, nullable: bool = False) -> None:
-    if nullable and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        allowed = "a positive number or null" if nullable else "a positive number"
-        raise UserInputError(f"{name} must be {allowed}, got {value!r}")
+@dataclass(frozen=True)
+class Number:
+    """What a numeric setting allows: an integer or any real number, finite, within bounds.
+
+    `low`/`high` are inclusive unless `open_low`/`open_high`; None leaves that side open."""
+
+    integer: bool = False
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    nullable: bool = False
+
+    def allows(self, value: object) -> bool:
+        if value is None:
+            return self.nullable
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.integer and not isinstance(value, int):
+            return False
+        if not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.open_high else value <= self.high)
+
+    def describe(self) -> str:
+        def num(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+        kind = "an integer" if self.integer else "a number"
+        if self.low == 0 and self.open_low and self.high is None:
+            text = "a positive integer" if self.integer else "a positive number"
+        elif self.low is not None and self.high is not None:
+            if self.integer:
+                text = f"{kind} from {num(self.low)} to {num(self.high)}"
+            else:
+                text = (
+                    f"a number in {'(' if self.open_low else '['}{num(self.low)}, "
+                    f"{num(self.high)}{')' if self.open_high else ']'}"
+                )
+        elif self.low is not None:
+            text = f"{kind} {'>' if self.open_low else '>='} {num(self.low)}"
+        elif self.high is not None:
+            text = f"{kind} {'<' if self.open_high else '<='} {num(self.high)}"
+        else:
+            text = f"a finite {kind.removeprefix('a ').removeprefix('an ')}"
+        return f"{text} or null" if self.nullable else text
+
+
+POSITIVE = Number(low=0, open_low=True)
+POSITIVE_INT = Number(integer=True, low=0, open_low=True)
+NON_NEGATIVE = Number(low=0)
+NON_NEGATIVE_INT = Number(integer=True, low=0)
+FRACTION = Number(low=0, high=1, open_high=True)  # [0, 1): a rate, a share, a decay
+
+# Every number a user can type, by where it lives in the composed config; a key that the chosen
+# options do not have (a backprop model has no threshold) is skipped. Lightning's seed_everything
+# takes seeds in [0, 2^32 - 1].
+NUMBERS: dict[str, Number] = {
+    "seed": Number(integer=True, low=0, high=2**32 - 1),
+    "trainer.max_epochs": POSITIVE_INT,
+    "trainer.check_val_every_n_epoch": POSITIVE_INT,
+    "trainer.log_every_n_steps": POSITIVE_INT,
+    "dataset.batch_size": POSITIVE_INT,
+    "dataset.eval_batch_size": POSITIVE_INT,
+    "dataset.batches_per_step": Number(integer=True, low=1),
+    "dataset.val_size": NON_NEGATIVE_INT,
+    "dataset.train_subset": Number(integer=True, low=0, open_low=True, nullable=True),
+    # null: MNIST writes each image's brightest pixel value, IMDb appends the bare one-hot pair
+    "dataset.label_scale": Number(low=0, open_low=True, nullable=True),
+    "dataset.jitter": Number(integer=True, low=0, high=13),
+    "dataset.reviews_per_class": Number(integer=True, low=0, open_low=True, nullable=True),
+    "dataset.split_seed": NON_NEGATIVE_INT,
+    "dataset.vectors.dim": POSITIVE_INT,
+    "dataset.vectors.window": POSITIVE_INT,
+    "dataset.vectors.min_count": POSITIVE_INT,
+    "dataset.vectors.sg": Number(integer=True, low=0, high=1),
+    "dataset.vectors.negative": NON_NEGATIVE_INT,
+    "dataset.vectors.epochs": POSITIVE_INT,
+    "dataset.vectors.workers": POSITIVE_INT,
+    "dataset.vectors.seed": NON_NEGATIVE_INT,
+    "dataset.num_train": POSITIVE_INT,
+    "dataset.num_test": POSITIVE_INT,
+    "dataset.input_dim": POSITIVE_INT,
+    "dataset.num_classes": Number(integer=True, low=2),
+    "dataset.noise": NON_NEGATIVE,
+    "dataset.data_seed": NON_NEGATIVE_INT,
+    "model.optimizer.lr": POSITIVE,
+    "model.optimizer.weight_decay": NON_NEGATIVE,
+    "model.optimizer.momentum": FRACTION,
+    "model.optimizer.eps": POSITIVE,
+    "model.head_optimizer.lr": POSITIVE,
+    "model.head_optimizer.weight_decay": NON_NEGATIVE,
+    "model.head_optimizer.momentum": FRACTION,
+    "model.goodness_from_layer": NON_NEGATIVE_INT,
+    "model.divergence_check_every": POSITIVE_INT,
+    "model.threshold_range_fraction": Number(low=0, high=1, open_low=True, nullable=True),
+    "model.symba_alpha": POSITIVE,
+    "model.negatives_per_image": POSITIVE_INT,
+    "model.peer_normalisation": NON_NEGATIVE,
+    "model.peer_momentum": FRACTION,
+    "model.dropout": FRACTION,
+    "model.input_dropout": FRACTION,
+    "threshold.k": POSITIVE,
+    "threshold.start": POSITIVE,
+    "threshold.end": POSITIVE,
+    "threshold.factor": POSITIVE,
+    "threshold.every": POSITIVE_INT,
+    "weight_averaging.multi_avg_fn.decay": FRACTION,
+}
+# settings that hold a list of numbers, each checked alone
+NUMBER_LISTS: dict[str, Number] = {
+    "model.hidden_dims": POSITIVE_INT,
+    "threshold.multipliers": POSITIVE,
+}
+
+
+def check_settings(cfg: DictConfig) -> None:
+    """Every setting in CHOICES, NUMBERS and NUMBER_LISTS that the config has: its word among
+    the allowed ones, its number's type, finiteness and range."""
+    for key, allowed in CHOICES.items():
+        value = OmegaConf.select(cfg, key, default=_MISSING)
+        if value is not _MISSING and value not in allowed:
+            raise UserInputError(f"{key}={value} is not an option; choose one of: {', '.join(allowed)}")
+    for key, spec in NUMBERS.items():
+        value = OmegaConf.select(cfg, key, default=_MISSING)
+        if value is not _MISSING and not spec.allows(value):
+            raise UserInputError(f"{key} must be {spec.describe()}, got {value!r}")
+    for key, spec in NUMBER_LISTS.items():
+        values = OmegaConf.select(cfg, key, default=None)
+        if values is None:
+            continue
+        values = OmegaConf.to_container(values) if OmegaConf.is_config(values) else values
+        if not isinstance(values, list) or not values:
+            raise UserInputError(f"{key} must be a non-empty list, got {values!r}")
+        for v in values:
+            if not spec.allows(v):
+                raise UserInputError(f"every value in {key} must be {spec.describe()}, got {v!r} in {values}")
 
 
 def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> None:
@@ -112,14 +266,9 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
     `choices` is the option picked in each config group (train.hydra_choices()).
     """
     _check_without(choices or {})
+    check_settings(cfg)
     dims = cfg.model.get("hidden_dims")
     if dims is not None:
-        dims = OmegaConf.to_container(dims) if OmegaConf.is_config(dims) else dims
-        if not isinstance(dims, list) or not dims:
-            raise UserInputError(f"model.hidden_dims must be a non-empty list of widths, got {dims!r}")
-        for d in dims:
-            if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
-                raise UserInputError(f"model.hidden_dims must hold positive integers, got {d!r} in {dims}")
         from_layer = cfg.model.get("goodness_from_layer", 0)
         if not 0 <= from_layer < len(dims):
             raise UserInputError(
@@ -132,34 +281,10 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
                 f"threshold.multipliers has {len(multipliers)} values but model.hidden_dims has "
                 f"{len(dims)} layers; give one multiplier per layer"
             )
-    for key in ("optimizer", "head_optimizer"):
-        opt = cfg.model.get(key)
-        if opt is not None and "lr" in opt:
-            _positive(f"model.{key}.lr", opt.lr)
-    _positive("dataset.batch_size", cfg.dataset.batch_size)
-    _positive("dataset.eval_batch_size", cfg.dataset.eval_batch_size)
-    if cfg.dataset.get("train_subset") is not None:
-        _positive("dataset.train_subset", cfg.dataset.train_subset)
-    # null: MNIST writes each image's brightest pixel value, IMDb appends the bare one-hot pair
-    _positive("dataset.label_scale", cfg.dataset.get("label_scale"), nullable=True)
-    val_size = cfg.dataset.get("val_size", 0)
-    if not isinstance(val_size, int) or val_size < 0:
-        raise UserInputError(f"dataset.val_size must be an integer >= 0, got {val_size!r}")
-    _positive("trainer.max_epochs", cfg.trainer.max_epochs)
-    precision = cfg.get("float32_matmul_precision", "highest")
-    if precision not in MATMUL_PRECISIONS:
-        raise UserInputError(
-            f"float32_matmul_precision={precision} is not an option; "
-            f"choose one of: {', '.join(MATMUL_PRECISIONS)}"
-        )
-    flush = cfg.get("flush_denormal", True)
-    if not isinstance(flush, bool):
-        raise UserInputError(f"flush_denormal must be true or false, got {flush!r}")
-    decay = OmegaConf.select(cfg, "weight_averaging.multi_avg_fn.decay", default=None)
-    if decay is not None and (
-        isinstance(decay, bool) or not isinstance(decay, int | float) or not 0 <= decay < 1
-    ):
-        raise UserInputError(f"weight_averaging.multi_avg_fn.decay must be in [0, 1), got {decay!r}")
+    for key in ("flush_denormal", "overwrite", "test"):
+        flag = cfg.get(key, True)
+        if not isinstance(flag, bool):
+            raise UserInputError(f"{key} must be true or false, got {flag!r}")
     # trick=jitter adds dataset.jitter to whichever dataset is chosen; only MNIST's images shift
     target = str(cfg.dataset.get("_target_", ""))
     if cfg.dataset.get("jitter") and not target.endswith(".MNISTDataModule"):
@@ -168,8 +293,6 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
             f"{target.rpartition('.')[2] or 'a dataset without _target_'}; drop trick=jitter"
         )
     per_step = cfg.dataset.get("batches_per_step", 1)
-    if isinstance(per_step, bool) or not isinstance(per_step, int) or per_step < 1:
-        raise UserInputError(f"dataset.batches_per_step must be an integer >= 1, got {per_step!r}")
     if per_step > 1 and "goodness_from_layer" not in cfg.model:
         raise UserInputError(
             f"dataset.batches_per_step={per_step} needs model=ff_mlp (the backprop models take one "

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -120,7 +121,7 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["activation=swish"], "activation=swish is not an option; choose one of: gelu, leaky_relu"),
         (["-m", "threshold=pyramid,steep"], "threshold=steep is not an option; choose one of:"),
         (["trainer.max_epoch=3"], "trainer.max_epoch is not a setting; trainer has: _target_, accelerator"),
-        (["model.hidden_dims=[500,-1]"], "model.hidden_dims must hold positive integers"),
+        (["model.hidden_dims=[500,-1]"], "every value in model.hidden_dims must be a positive integer"),
         (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
         (["threshold=custom", "threshold.multipliers=[0.5,1]"], "threshold.multipliers has 2 values"),
         (["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data"),
@@ -155,8 +156,19 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         ),
         (
             ["weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=1"],
-            "weight_averaging.multi_avg_fn.decay must be in [0, 1), got 1",
+            "weight_averaging.multi_avg_fn.decay must be a number in [0, 1), got 1",
         ),
+        (["seed=abc"], "seed must be an integer from 0 to 4294967295, got 'abc'"),
+        (["seed=-1"], "seed must be an integer from 0 to 4294967295, got -1"),
+        (["model.optimizer.lr=nan"], "model.optimizer.lr must be a positive number, got nan"),
+        (["model.optimizer.lr=inf"], "model.optimizer.lr must be a positive number, got inf"),
+        (["threshold.k=-1"], "threshold.k must be a positive number, got -1"),
+        (["dataset.batch_size=2.5"], "dataset.batch_size must be a positive integer, got 2.5"),
+        (["trainer.max_epochs=-1"], "trainer.max_epochs must be a positive integer, got -1"),
+        (["model.input_dropout=1"], "model.input_dropout must be a number in [0, 1), got 1"),
+        (["threshold=scheduled", "threshold.every=0"], "threshold.every must be a positive integer, got 0"),
+        (["dataset=imdb", "dataset.vectors.sg=2"], "dataset.vectors.sg must be an integer from 0 to 1"),
+        (["overwrite=yes"], "overwrite must be true or false, got 'yes'"),
     ],
 )
 def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):
@@ -227,3 +239,189 @@ def test_several_tricks_at_once_as_a_list(tmp_path):
     assert results["choices"]["weight_averaging"] == "ema"
     cfg = (tmp_path / "config_resolved.yaml").read_text()
     assert "negatives: hard" in cfg and "lr_schedule: constant" in cfg and "decay: 0.9997" in cfg
+
+
+# -- faults: every job checked first, honest statuses, atomic and tolerant files ----------------
+
+
+def test_a_sweep_with_one_bad_job_stops_before_any_job_trains(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = run_train(
+        ["-m", "experiment=smoke", "dataset.batch_size=100,0,50", "logger=none", f"hydra.sweep.dir={sweep}"]
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("train.py: error: job 1 (experiment=smoke dataset.batch_size=0 logger=none): ")
+    assert "dataset.batch_size must be a positive integer, got 0" in last
+    assert not sweep.exists()  # nothing trained, nothing written
+    assert "epoch 1/" not in proc.stdout + proc.stderr
+
+
+def test_a_loss_that_explodes_without_nan_is_recorded_as_diverged(mnist_dir, tmp_path):
+    proc = run_train(
+        [
+            "experiment=smoke",
+            "model.optimizer.lr=1e6",
+            "logger=none",
+            "trainer.enable_progress_bar=false",
+            f"hydra.run.dir={tmp_path}",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["status"] == "diverged"
+    assert "times the untrained network's" in results["divergence_reason"]
+    assert results["test/error_goodness"] is None and results["epochs_completed"] <= 1
+
+
+def test_a_run_at_chance_level_is_marked_so(tmp_path):
+    # tanh cannot reach theta = units: the layers learn nothing that goodness can read
+    proc = run_train([*TINY, "activation=tanh", "logger=none", f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["status"] == "completed"
+    assert results["at_chance"] == {"goodness": True, "head": False}
+    assert results["chance_error"] == pytest.approx(89.0)  # the synthetic test set's commonest class
+    assert "(goodness at chance level)" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """One finished tiny run with its checkpoints, for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("finished") / "run"
+    proc = run_train([*TINY, "logger=none", f"hydra.run.dir={folder}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return folder
+
+
+def test_a_checkpoint_of_another_model_size_is_refused_with_one_line(finished_run, tmp_path):
+    proc = run_train(
+        [
+            *TINY,
+            "model.hidden_dims=[16,16]",
+            f"ckpt_path={finished_run}",
+            "logger=none",
+            f"hydra.run.dir={tmp_path}/2",
+        ]
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert f"ckpt_path={finished_run} was saved with model.hidden_dims=[32,32], this run has" in last
+    assert "this run has model.hidden_dims=[16,16]; resume with the checkpoint's settings" in last
+    assert "Traceback" not in proc.stderr and not (tmp_path / "2").exists()
+
+
+def test_online_wandb_with_a_bad_key_is_one_line(tmp_path):
+    env = {"WANDB_MODE": "online", "WANDB_API_KEY": "0123456789abcdef0123456789abcdef01234567"}
+    proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}/run"], cwd=tmp_path, env=env)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert (
+        last.startswith("train.py: error: W&B: online logging was asked for") and "WANDB_MODE=offline" in last
+    )
+    assert "Traceback" not in proc.stderr and not (tmp_path / "run").exists()
+
+
+def _fabricated_run(folder: Path, **values) -> None:
+    (folder / ".hydra").mkdir(parents=True)
+    results = {"status": "completed", "choices": {"activation": "relu"}, "overrides": [], **values}
+    (folder / "results.json").write_text(json.dumps(results))
+
+
+def test_report_skips_a_corrupt_results_file_and_counts_that_job_as_failed(tmp_path):
+    _fabricated_run(tmp_path / "0", **{"test/error_goodness": 2.0, "test/error_head": 2.5})
+    _fabricated_run(tmp_path / "1", **{"test/error_goodness": 3.0, "test/error_head": 3.5})
+    (tmp_path / "1" / "results.json").write_text('{"status": "compl')  # a run killed mid-write
+    proc = subprocess.run(
+        [sys.executable, "-m", "ff_lightning.report", str(tmp_path), "--no-wandb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"skipping {tmp_path / '1' / 'results.json'}: not a readable results file" in proc.stderr
+    report = (tmp_path / "report.md").read_text()
+    assert "2 runs: 1 completed" in report and "1 failed" in report
+
+
+def test_report_keeps_runs_at_chance_out_of_the_means(tmp_path):
+    for i, (act, err, chance) in enumerate(
+        [("relu", 2.0, False), ("tanh", 89.9, True), ("tanh", 20.0, False)]
+    ):
+        _fabricated_run(
+            tmp_path / str(i),
+            choices={"activation": act},
+            at_chance={"goodness": chance, "head": False},
+            **{"test/error_goodness": err, "test/error_head": 5.0},
+        )
+    proc = subprocess.run(
+        [sys.executable, "-m", "ff_lightning.report", str(tmp_path), "--no-wandb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = (tmp_path / "report.md").read_text()
+    assert "| tanh | 20.00 | 5.00 +- 0.00 | 2 | 0 | 1 / 0 |" in report
+    assert "0 failed (no readable results.json); 1 completed at chance level in an inference mode" in report
+
+
+def test_ckpt_path_last_survives_a_corrupt_results_file_beside_it(finished_run, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(finished_run, runs / "a")
+    (runs / "a" / "results.json").write_text("{not json")
+    proc = run_train([*TINY, "logger=none", "ckpt_path=last", f"hydra.run.dir={runs}/b"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "not a readable results file" in proc.stdout + proc.stderr
+    assert json.loads((runs / "b" / "results.json").read_text())["status"] == "completed"
+
+
+def test_results_files_are_written_whole_through_a_rename(finished_run):
+    assert json.loads((finished_run / "results.json").read_text())["status"] == "completed"
+    assert (finished_run / "config_resolved.yaml").is_file()
+    assert not list(finished_run.glob(".*.tmp"))  # no temporary file left beside them
+
+
+def test_a_refused_rerun_leaves_the_finished_run_untouched(finished_run):
+    before = {p: p.read_bytes() for p in sorted((finished_run / ".hydra").iterdir())}
+    proc = run_train([*TINY, "seed=1", "logger=none", f"hydra.run.dir={finished_run}"])
+    assert proc.returncode == 2
+    assert "results.json already exists" in proc.stderr.strip().splitlines()[-1]
+    assert {p: p.read_bytes() for p in sorted((finished_run / ".hydra").iterdir())} == before
+
+
+def test_an_empty_data_variable_means_the_default_folder_not_the_working_directory(tmp_path):
+    proc = run_train(
+        ["dataset.download=false", f"hydra.run.dir={tmp_path}/run"], cwd=tmp_path, env={"FF_DATA_DIR": ""}
+    )
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert f"MNIST not found in {tmp_path / 'data'}/mnist/" in last, last
+
+
+def test_a_corrupt_uncompressed_mnist_file_is_refused_and_leaves_no_run_folder(mnist_gz_folder, tmp_path):
+    import gzip
+
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"):
+        (raw / name).write_bytes(gzip.decompress((mnist_gz_folder / f"{name}.gz").read_bytes()))
+    labels = bytearray(gzip.decompress((mnist_gz_folder / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    labels[100] = (labels[100] + 1) % 10  # one test label changed
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
+    run = tmp_path / "run"
+    proc = run_train(
+        [
+            *TINY,
+            "dataset=mnist",
+            f"paths.data_dir={tmp_path / 'data'}",
+            "dataset.download=false",
+            f"hydra.run.dir={run}",
+        ]
+    )
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "t10k-labels-idx1-ubyte fails its md5 checksum" in last, last
+    assert not run.exists()

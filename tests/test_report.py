@@ -80,7 +80,7 @@ def test_a_group_that_does_not_follow_the_swept_option_keeps_its_table(tmp_path)
 
 def test_report_tables_account_for_every_run(sweep):
     text, figures = build_report(sweep)
-    assert "5 runs: 3 completed, 1 diverged, 1 failed (no results.json)" in text
+    assert "5 runs: 3 completed, 1 diverged, 1 failed (no readable results.json)" in text
     assert "| constant | 3.00 +- 1.41 | 4.00 +- 1.41 | 2 | 0 |" in text
     assert "| pyramid | 1.50 | 2.50 | 2 | 1 |" in text
     assert (sweep / "report.md").read_text() == text

@@ -9,7 +9,8 @@ import torch
 from omegaconf import OmegaConf
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.train import hydra_choices, train
+from ff_lightning.jobs import hydra_choices
+from ff_lightning.train import train
 from tests.conftest import ROOT, compose_cfg, tiny_overrides
 
 

@@ -1,8 +1,14 @@
 import pytest
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.train import hydra_choices
+from ff_lightning.jobs import hydra_choices
 from ff_lightning.validate import (
+    FRACTION,
+    NUMBER_LISTS,
+    NUMBERS,
+    POSITIVE,
+    POSITIVE_INT,
+    Number,
     check_group_overrides,
     check_setting_keys,
     check_without_overrides,
@@ -27,14 +33,14 @@ def test_known_options_and_plain_keys_pass():
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        (["model.hidden_dims=[500,0]"], "model.hidden_dims must hold positive integers"),
+        (["model.hidden_dims=[500,0]"], "every value in model.hidden_dims must be a positive integer"),
         (["model.hidden_dims=[]"], "model.hidden_dims must be a non-empty list"),
         (["model.optimizer.lr=-0.1"], "model.optimizer.lr must be a positive number"),
         (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
         (["threshold=custom", "threshold.multipliers=[1,1]"], "threshold.multipliers has 2 values"),
         (["model.goodness_from_layer=4"], "model.goodness_from_layer must be between 0 and 3"),
-        (["dataset.batch_size=0"], "dataset.batch_size must be a positive number"),
-        (["trainer.max_epochs=0"], "trainer.max_epochs must be a positive number"),
+        (["dataset.batch_size=0"], "dataset.batch_size must be a positive integer"),
+        (["trainer.max_epochs=0"], "trainer.max_epochs must be a positive integer"),
         (["dataset.batches_per_step=0"], "dataset.batches_per_step must be an integer >= 1"),
         (["model=backprop_mlp", "dataset.batches_per_step=4"], "needs model=ff_mlp"),
         (["dataset=synthetic", "trick=jitter"], "(trick=jitter) shifts MNIST images and needs dataset=mnist"),
@@ -113,3 +119,36 @@ def test_unknown_without_option_lists_best_mnists_tricks():
     allowed = "every_layer, hard_negatives, input_dropout, linear_decay, none, symba"
     with pytest.raises(UserInputError, match=rf"^without=decay is not an option; choose one of: {allowed}$"):
         check_group_overrides(["without=symba,decay"], CONF_DIR)
+
+
+@pytest.mark.parametrize(
+    ("spec", "good", "bad", "described"),
+    [
+        (POSITIVE, [1e-9, 3], [0, -1, float("nan"), float("inf"), True, "1"], "a positive number"),
+        (POSITIVE_INT, [1, 7], [0, 1.0, 2.5, False], "a positive integer"),
+        (FRACTION, [0, 0.5], [1, -0.1], "a number in [0, 1)"),
+        (Number(integer=True, low=0, high=13), [0, 13], [14, -1], "an integer from 0 to 13"),
+        (Number(low=0, open_low=True, nullable=True), [None, 2.0], [0], "a positive number or null"),
+    ],
+)
+def test_number_specs_allow_and_describe(spec, good, bad, described):
+    assert all(spec.allows(v) for v in good)
+    assert not any(spec.allows(v) for v in bad)
+    assert spec.describe() == described
+
+
+def test_every_number_setting_names_a_key_of_some_config():
+    # a misspelt key in NUMBERS would silently check nothing
+    from omegaconf import OmegaConf
+
+    options = [[], ["dataset=imdb"], ["dataset=synthetic"], ["threshold=scheduled"], ["threshold=custom"]]
+    options += [["weight_averaging=ema", "threshold=pyramid"], ["model=backprop_mlp"]]
+    found = set()
+    for overrides in options:
+        cfg = compose_cfg(overrides)
+        for key in [*NUMBERS, *NUMBER_LISTS]:
+            if OmegaConf.select(cfg, key, default="<absent>") != "<absent>":
+                found.add(key)
+    optional = {"model.optimizer.momentum", "model.optimizer.eps", "model.head_optimizer.lr"}
+    optional |= {"model.head_optimizer.weight_decay", "model.head_optimizer.momentum"}
+    assert (set(NUMBERS) | set(NUMBER_LISTS)) - found - optional == set()

@@ -1,4 +1,6 @@
-"""MNIST from a local copy (the four original idx .gz files, or torchvision's layout), or downloaded."""
+"""MNIST from a local copy (the four original idx files, gzipped or not, in `mnist/` or
+torchvision's `MNIST/raw/`), or downloaded. Every file read is checked against the original's
+md5 first, in every layout."""
 
 import gzip
 import tempfile
@@ -22,11 +24,22 @@ FILES = {
 }
 # torchvision's own record of the original files' md5 sums
 MD5 = dict(MNIST.resources)
+# the same files decompressed (what torchvision's download leaves beside the .gz files)
+RAW_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
+
+def _verify(path: Path, md5: str | None) -> None:
+    if not check_integrity(str(path), md5):
+        raise UserInputError(f"MNIST file {path} fails its md5 checksum: replace it with the original")
 
 
 def _read_gz(path: Path, reader) -> torch.Tensor:
-    if not check_integrity(str(path), MD5.get(path.name)):
-        raise UserInputError(f"MNIST file {path} fails its md5 checksum: replace it with the original")
+    _verify(path, MD5[path.name])
     # torchvision's reader takes a path to an uncompressed file
     with gzip.open(path, "rb") as src, tempfile.NamedTemporaryFile() as tmp:
         tmp.write(src.read())
@@ -43,31 +56,42 @@ def _load_gz_folder(folder: Path) -> dict[str, torch.Tensor] | None:
     }
 
 
-def _from_torchvision(root: Path, download: bool) -> dict[str, torch.Tensor]:
-    train = MNIST(str(root), train=True, download=download)
-    test = MNIST(str(root), train=False, download=download)
-    return {"x_train": train.data, "y_train": train.targets, "x_test": test.data, "y_test": test.targets}
+def _load_raw_folder(folder: Path) -> dict[str, torch.Tensor] | None:
+    paths = {k: folder / name for k, name in FILES.items()}
+    if not all(p.is_file() for p in paths.values()):
+        return None
+    out = {}
+    for k, p in paths.items():
+        _verify(p, RAW_MD5[p.name])
+        out[k] = (read_image_file if k.startswith("x") else read_label_file)(str(p))
+    return out
+
+
+def _download(root: Path) -> dict[str, torch.Tensor] | None:
+    # torchvision fetches the four .gz files (md5-checked) into <root>/MNIST/raw/
+    MNIST(str(root), train=True, download=True)
+    return _load_gz_folder(root / "MNIST" / "raw")
 
 
 def load_mnist(data_dir: str | Path, download: bool = True) -> dict[str, torch.Tensor]:
     """Raw uint8 images (N, 28, 28) and int64 labels, from the first layout found under data_dir."""
     root = Path(data_dir).expanduser().resolve()
     for folder in (root / "mnist", root / "MNIST" / "raw"):
-        found = _load_gz_folder(folder)
-        if found is not None:
-            return found
-    try:
-        return _from_torchvision(root, download=False)
-    except RuntimeError:
-        pass
+        for loader in (_load_gz_folder, _load_raw_folder):
+            found = loader(folder)
+            if found is not None:
+                return found
     reason = "download=false"
     if download:
         try:
-            return _from_torchvision(root, download=True)
+            found = _download(root)
+            if found is not None:
+                return found
+            reason = "the download left no MNIST/raw/*.gz files"
         except Exception as exc:  # any network failure means the same thing to the user
             reason = "download failed: " + str(exc).splitlines()[-1].strip()
     raise UserInputError(
-        f"MNIST not found in {root}/mnist/ (the four idx .gz files) or {root}/MNIST/raw/ "
+        f"MNIST not found in {root}/mnist/ or {root}/MNIST/raw/ (the four idx files, .gz or not) "
         f"({reason}); set FF_DATA_DIR or paths.data_dir= to the folder that holds them"
     )
 

@@ -22,12 +22,12 @@ import torch
 from scipy import sparse
 
 from ff_lightning.errors import UserInputError
+from ff_lightning.validate import POOLINGS
 
 log = logging.getLogger("ff_lightning")
 
 # bump when tokenise() changes, so that cached vectors built with the old rule are not reused
 TOKENIZER_VERSION = 1
-POOLINGS = ("mean", "tfidf")
 _TAG = re.compile(r"<[^>]*>")
 # words (with an inner apostrophe: don't, director's) and the two punctuation marks that carry
 # sentiment; everything else separates tokens

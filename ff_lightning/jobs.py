@@ -1,0 +1,182 @@
+"""Hydra jobs: what the running job chose, and every job a `train.py` command line would run,
+composed and checked before the first one trains.
+
+A sweep's jobs are otherwise composed one at a time as each starts, so a bad value in job 5
+would stop the sweep after jobs 0-4 had trained. Checking them all first also finds a finished
+run's folder before Hydra rewrites its `.hydra/` files.
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
+
+from ff_lightning.errors import UserInputError
+from ff_lightning.validate import (
+    check_group_overrides,
+    check_setting_keys,
+    check_without_overrides,
+    group_options,
+    validate_config,
+)
+
+RESULTS_FILE = "results.json"
+# variables that name a folder: set but empty means unset, never "the working directory"
+FOLDER_VARIABLES = ("FF_DATA_DIR", "FF_CACHE_DIR")
+
+
+def drop_empty_folder_variables() -> None:
+    for name in FOLDER_VARIABLES:
+        if os.environ.get(name) == "":
+            del os.environ[name]
+
+
+def hydra_choices() -> dict[str, str]:
+    """The option picked in each config group, e.g. {'trick': 'ema'}; several options of one
+    group (trick=[jitter,ema]) as the list the user wrote."""
+    if not HydraConfig.initialized():
+        return {}
+    hc = HydraConfig.get()
+    choices = {k: v for k, v in hc.runtime.choices.items() if not k.startswith("hydra")}
+    # Hydra records no choice for a group given a list, and W&B and the report group runs by it
+    groups = {
+        group
+        for src in hc.runtime.config_sources
+        if src.provider == "main"
+        for group in group_options(Path(src.path))
+    }
+    for override in OverridesParser.create().parse_overrides(list(hc.overrides.task)):
+        group, value = override.key_or_group, override.value()
+        if isinstance(value, list) and group in groups and group not in choices:
+            # one spelling however it was typed ("[jitter, ema]"), so that runs group together
+            choices[group] = f"[{','.join(str(v) for v in value)}]"
+    return choices
+
+
+def hydra_overrides() -> list[str]:
+    """The command-line overrides of this run (of this job, in a sweep)."""
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
+
+
+def check_output_folder(cfg: DictConfig) -> None:
+    """A finished run's folder is never reused unless overwrite=true."""
+    results = Path(cfg.paths.output_dir) / RESULTS_FILE
+    if results.exists() and not cfg.get("overwrite", False):
+        raise UserInputError(f"{results} already exists; choose another hydra.run.dir or pass overwrite=true")
+
+
+def command_line_jobs(args: Sequence[str]) -> tuple[list[list[str]], bool, str] | None:
+    """The overrides of every job that `train.py ARGS` runs, whether it is a multirun, and the
+    config name; None where it runs no job we can foresee (--help, --cfg, another sweeper)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra._internal.utils import get_args_parser
+
+    parsed, _ = get_args_parser().parse_known_args(list(args))
+    if (
+        parsed.help
+        or parsed.hydra_help
+        or parsed.cfg
+        or parsed.info
+        or parsed.shell_completion
+        or parsed.config_path
+        or parsed.config_dir
+        or parsed.experimental_rerun
+    ):
+        return None
+    overrides = OverridesParser.create().parse_overrides(parsed.overrides)
+    if any(o.key_or_group in ("hydra/sweeper", "hydra.sweeper") for o in overrides):
+        return None  # a sweeper of its own (Optuna) makes up its jobs as it goes
+    multirun = parsed.multirun or any(
+        o.key_or_group == "hydra.mode" and o.value() == "MULTIRUN" for o in overrides
+    )
+    if not multirun:
+        if any(o.is_sweep_override() for o in overrides):
+            return None  # Hydra itself refuses a sweep without -m
+        return [list(parsed.overrides)], False, parsed.config_name or "train"
+    (jobs,) = BasicSweeper.split_arguments(overrides, None)
+    return jobs, True, parsed.config_name or "train"
+
+
+def compose_job(config_name: str, overrides: list[str], num: int, multirun: bool) -> DictConfig:
+    """The job's config as Hydra will compose it, with its output folder resolved, and Hydra's
+    runtime set to it (so `${hydra:...}` and hydra_choices() work)."""
+    from hydra import compose
+    from hydra.core.utils import setup_globals
+
+    import ff_lightning  # noqa: F401 - registers ${pid:}, used in run-folder names
+
+    setup_globals()  # ${now:...}
+    cfg = compose(config_name, overrides=overrides, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.job.num = num
+        cfg.hydra.job.override_dirname = ""
+        hc = cfg.hydra
+        output = Path(hc.sweep.dir) / str(hc.sweep.subdir) if multirun else Path(hc.run.dir)
+        cfg.hydra.runtime.output_dir = str(output.absolute())
+    HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
+def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
+    """Every check train.py makes before training, for every job of the command line; a bad job
+    is named with its number and overrides. Returns the number of jobs checked."""
+    from hydra import initialize_config_dir
+
+    check_group_overrides(args, conf_dir)
+    check_setting_keys(args, conf_dir)
+    check_without_overrides(args)
+    found = command_line_jobs(args)
+    if found is None:
+        return 0
+    jobs, multirun, config_name = found
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+        for num, overrides in enumerate(jobs):
+            try:
+                cfg = compose_job(config_name, overrides, num, multirun)
+                check_job(cfg, first=num == 0)
+            except (UserInputError, HydraException, OmegaConfBaseException) as exc:
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                if multirun:
+                    shown = " ".join(o for o in overrides if not o.startswith("hydra."))
+                    message = f"job {num} ({shown}): {message}"
+                raise UserInputError(message) from None
+    HydraConfig.instance().cfg = None  # Hydra's own run sets it again
+    return len(jobs)
+
+
+def check_job(cfg: DictConfig, first: bool = True) -> None:
+    """One composed job: its settings, its output folder, its checkpoint and (once) W&B."""
+    validate_config(cfg, hydra_choices())
+    check_output_folder(cfg)
+    ckpt = cfg.get("ckpt_path")
+    if ckpt not in (None, "", "last"):
+        from ff_lightning.checkpoints import check_checkpoint
+
+        check_checkpoint(str(ckpt), cfg)
+    wandb = cfg.get("logger") and str(cfg.logger.get("_target_", "")).endswith("wandb_logger")
+    mode = os.environ.get("WANDB_MODE") or OmegaConf.select(cfg, "logger.mode", default="auto")
+    if first and wandb and mode == "online":
+        # asked for explicitly: a login that cannot work is the user's to fix, not to hide
+        from ff_lightning.loggers import check_online_login
+
+        check_online_login()
+
+
+# what Hydra writes into a run folder before the task starts
+_HYDRA_FILES = {".hydra", "train.log", "config_resolved.yaml"}
+
+
+def remove_unused_output_folder(folder: Path) -> None:
+    """Remove a run folder that holds only what Hydra and the run's start wrote before it stopped
+    on bad input (no checkpoint, no results, no logger files): no half-made run is left behind."""
+    import shutil
+
+    if folder.is_dir() and {p.name for p in folder.iterdir()} <= _HYDRA_FILES:
+        shutil.rmtree(folder, ignore_errors=True)
