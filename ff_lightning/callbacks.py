@@ -5,25 +5,37 @@ import time
 
 import lightning.pytorch as L
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.trainer.states import TrainerFn
 
 log = logging.getLogger("ff_lightning")
 
 
 class EpochSummary(Callback):
-    """Times the training part of each epoch and prints loss, validation errors and seconds."""
+    """Times the training part of each epoch and its validation pass apart, and prints loss,
+    validation errors and seconds.
+
+    Lightning validates inside the training epoch (before on_train_epoch_end), with
+    `trainer.training` already off, so the training part ends where validation starts."""
 
     def __init__(self) -> None:
         self.train_seconds: list[float] = []
+        self.validation_seconds: list[float] = []
         self._start = 0.0
         self._train_end: float | None = None
+        self._validation_start = 0.0
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._start = time.perf_counter()
         self._train_end = None
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.training and self._train_end is None:
-            self._train_end = time.perf_counter()
+        self._validation_start = time.perf_counter()
+        if trainer.state.fn == TrainerFn.FITTING and self._train_end is None:
+            self._train_end = self._validation_start
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.state.fn == TrainerFn.FITTING:
+            self.validation_seconds.append(time.perf_counter() - self._validation_start)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         now = time.perf_counter()

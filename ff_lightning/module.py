@@ -36,12 +36,13 @@ from ff_lightning.labels import (
 from ff_lightning.lr_schedules import LR_SCHEDULES, lr_factor
 from ff_lightning.nets import FFNet
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
-from ff_lightning.validate import NEGATIVES, OBJECTIVES
+from ff_lightning.validate import INITS, NEGATIVES, OBJECTIVES
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
-# per layer, summed over the steps of an epoch: loss, mean G_pos, mean G_neg, threshold accuracy
-_STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc")
+# per layer, summed over the steps of an epoch: loss (peer normalisation's included), mean G_pos,
+# mean G_neg, threshold accuracy, and peer normalisation's share of the loss
+_STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc", "peer_loss")
 
 
 
@@ -85,15 +86,28 @@ def layer_step(
     else:
         loss = ff_loss(g_pos, g_neg, theta)
     new_mean = None
+    peer_loss = torch.zeros((), device=loss.device, dtype=loss.dtype)
     if peer > 0:
         # the running mean of each unit's activity on positive data; the newest batch's share of
         # it carries the gradient, as in Hinton's code
         new_mean = momentum * running_mean + (1.0 - momentum) * out[:n].float().mean(dim=0)
-        loss = loss + peer * peer_normalisation_loss(new_mean)
+        peer_loss = peer * peer_normalisation_loss(new_mean)
+        loss = loss + peer_loss
         new_mean = new_mean.detach()
     with torch.no_grad():
-        stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), threshold_accuracy(g_pos, g_neg, theta)])
+        accuracy = threshold_accuracy(g_pos, g_neg, theta)
+        stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), accuracy, peer_loss.detach()])
     return out, loss, stats, new_mean
+
+
+def reference_init(net: FFNet, head: nn.Linear) -> None:
+    """loeweX/Forward-Forward's initialisation: every FF weight drawn from N(0, 1/sqrt(fan_out)),
+    zero biases, and the head's weights at zero."""
+    with torch.no_grad():
+        for layer in net.layers:
+            nn.init.normal_(layer.linear.weight, mean=0.0, std=layer.linear.out_features**-0.5)
+            nn.init.zeros_(layer.linear.bias)
+        nn.init.zeros_(head.weight)
 
 
 class FFModule(L.LightningModule):
@@ -122,12 +136,15 @@ class FFModule(L.LightningModule):
         lr_schedule: str = "constant",
         dropout: float = 0.0,
         input_dropout: float = 0.0,
+        peer_mean_init: float = 0.0,
+        init: str = "default",
     ) -> None:
         super().__init__()
         for name, value, allowed in (
             ("model.objective", objective, OBJECTIVES),
             ("model.negatives", negatives, NEGATIVES),
             ("model.lr_schedule", lr_schedule, LR_SCHEDULES),
+            ("model.init", init, INITS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name}={value} is not an option; choose one of: {', '.join(allowed)}")
@@ -176,7 +193,13 @@ class FFModule(L.LightningModule):
         self.lr_factor = 1.0
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
-        self.head = nn.Linear(sum(self.hidden_dims[goodness_from_layer:]), num_classes)
+        # reference: loeweX/Forward-Forward's, a bias-free head that starts at zero
+        head_in = sum(self.hidden_dims[goodness_from_layer:])
+        self.head = nn.Linear(head_in, num_classes, bias=init == "default")
+        if init == "reference":
+            reference_init(self.net, self.head)
+        for layer in self.net.layers:
+            layer.running_mean.fill_(peer_mean_init)
         self.thetas = self.thresholds_at(epoch=0)
         self._theta_tensor = torch.tensor(self.thetas, dtype=torch.float32)
         self.metrics = nn.ModuleDict(
@@ -193,6 +216,7 @@ class FFModule(L.LightningModule):
         self._first_loss: torch.Tensor | None = None
         self._stats = torch.zeros(len(self.hidden_dims), len(_STATS))
         self._head_loss = torch.zeros(())
+        self._head_correct = torch.zeros(())
         self._steps = 0
 
     def thresholds_at(self, epoch: int) -> list[float]:
@@ -262,6 +286,7 @@ class FFModule(L.LightningModule):
         self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
         self._stats = torch.zeros(len(self.hidden_dims), len(_STATS), device=self.device)
         self._head_loss = torch.zeros((), device=self.device)
+        self._head_correct = torch.zeros((), device=self.device)
         self._steps = 0
 
     def training_step(
@@ -340,7 +365,9 @@ class FFModule(L.LightningModule):
 
         if feats is None:
             feats = self.head_features(x)
-        head_loss = F.cross_entropy(self.head(feats), y)
+        head_logits = self.head(feats)
+        head_loss = F.cross_entropy(head_logits, y)
+        self._head_correct += (head_logits.detach().argmax(dim=1) == y).float().mean()
         head_opt.zero_grad(set_to_none=True)
         self.manual_backward(head_loss)
         if self._world > 1:
@@ -377,6 +404,7 @@ class FFModule(L.LightningModule):
         steps = max(self._steps, 1)
         means = (self._stats / steps).cpu()
         logs = {"train/loss": means[:, 0].sum(), "train/head_loss": self._head_loss.cpu() / steps}
+        logs["train/head_accuracy"] = self._head_correct.cpu() / steps
         logs["train/lr_factor"] = torch.tensor(self.lr_factor)
         for i, row in enumerate(means):
             for name, value in zip(_STATS, row, strict=True):

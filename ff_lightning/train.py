@@ -145,7 +145,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "seconds_per_epoch": (
                 sum(summary.train_seconds) / len(summary.train_seconds) if summary.train_seconds else None
             ),
+            # the training part of each epoch, validation left out (timed apart below)
             "epoch_seconds": summary.train_seconds,
+            "validation_seconds": summary.validation_seconds,
             "wall_seconds": time.perf_counter() - started,
             "choices": choices,
             "overrides": hydra_overrides(),

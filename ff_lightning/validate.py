@@ -103,6 +103,8 @@ MATMUL_PRECISIONS = ("highest", "high", "medium")
 # FF layer objectives (ff_lightning.goodness) and how wrong labels are drawn (ff_lightning.labels)
 OBJECTIVES = ("threshold", "symba", "symba_log")
 NEGATIVES = ("uniform", "hard")
+# how FFModule initialises its weights: PyTorch's default, or loeweX/Forward-Forward's
+INITS = ("default", "reference")
 # how an IMDb review's word vectors become one vector (ff_lightning.data.text)
 POOLINGS = ("mean", "tfidf")
 WANDB_MODES = ("auto", "online", "offline", "disabled")
@@ -112,6 +114,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "float32_matmul_precision": MATMUL_PRECISIONS,
     "model.objective": OBJECTIVES,
     "model.negatives": NEGATIVES,
+    "model.init": INITS,
     "model.lr_schedule": LR_SCHEDULES,
     "threshold.shape": PYRAMID_SHAPES,
     "dataset.vectors.pooling": POOLINGS,
@@ -221,6 +224,7 @@ NUMBERS: dict[str, Number] = {
     "model.negatives_per_image": POSITIVE_INT,
     "model.peer_normalisation": NON_NEGATIVE,
     "model.peer_momentum": FRACTION,
+    "model.peer_mean_init": NON_NEGATIVE,
     "model.dropout": FRACTION,
     "model.input_dropout": FRACTION,
     "threshold.k": POSITIVE,

@@ -88,3 +88,14 @@ def run_train(
         text=True,
         timeout=timeout,
     )
+
+
+def run_report(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m ff_lightning.report FOLDER ...`, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ff_lightning.report", str(folder), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

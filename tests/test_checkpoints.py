@@ -47,6 +47,7 @@ def _results(run: Path) -> dict:
     return json.loads((run / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(mnist_dir, tmp_path):
     reference, killed, resumed = tmp_path / "ref" / "c", tmp_path / "runs" / "a", tmp_path / "runs" / "b"
     proc = _start([*RESUMABLE, f"hydra.run.dir={killed}"], tmp_path / "killed.log")

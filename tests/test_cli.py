@@ -14,12 +14,14 @@ import torch
 from tests.conftest import ROOT, TINY_MODEL, run_train
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1"]
+SLOW = pytest.mark.slow
 
 
 def results_under(folder: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*/results.json"))]
 
 
+@pytest.mark.slow
 def test_smoke_experiment_on_real_mnist(mnist_dir, tmp_path):
     proc = run_train(
         ["experiment=smoke", "logger=csv", "trainer.enable_progress_bar=false", f"hydra.run.dir={tmp_path}"]
@@ -33,6 +35,7 @@ def test_smoke_experiment_on_real_mnist(mnist_dir, tmp_path):
     assert "epoch 6/6 | train/loss" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_sweep_over_activations_runs_every_job_in_its_own_folder(mnist_dir, tmp_path):
     # the README's sweep, on a slice of real MNIST so that the test stays short
     proc = run_train(
@@ -56,6 +59,7 @@ def test_sweep_over_activations_runs_every_job_in_its_own_folder(mnist_dir, tmp_
     assert all(r["thresholds"] == pytest.approx([30.0, 50.0]) for r in results)
 
 
+@pytest.mark.slow
 def test_symba_log_objective_trains_through_train_py(tmp_path):
     proc = run_train(
         [*TINY, "model.objective=symba_log", "model.symba_alpha=8", "logger=csv", f"hydra.run.dir={tmp_path}"]
@@ -68,6 +72,7 @@ def test_symba_log_objective_trains_through_train_py(tmp_path):
     assert results["metrics"]["train/layer0/goodness_pos"] > results["metrics"]["train/layer0/goodness_neg"]
 
 
+@pytest.mark.slow
 def test_trick_ema_trains_and_checkpoints_the_average_through_train_py(tmp_path):
     proc = run_train([*TINY, "trick=ema", "logger=none", f"hydra.run.dir={tmp_path}"])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -78,6 +83,7 @@ def test_trick_ema_trains_and_checkpoints_the_average_through_train_py(tmp_path)
     assert "current_model_state" in saved and "averaging_state" in saved
 
 
+@pytest.mark.slow
 def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):
     sweep = tmp_path / "lr_sweep"
     proc = run_train(
@@ -99,6 +105,7 @@ def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_offline_wandb_run_leaves_its_files(tmp_path):
     proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -124,9 +131,16 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["model.hidden_dims=[500,-1]"], "every value in model.hidden_dims must be a positive integer"),
         (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
         (["threshold=custom", "threshold.multipliers=[0.5,1]"], "threshold.multipliers has 2 values"),
-        (["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data"),
+        # found only once the run reads its data: a few seconds each
+        pytest.param(
+            ["paths.data_dir=/nonexistent/data", "dataset.download=false"], "/nonexistent/data", marks=SLOW
+        ),
         (["dataset=imdb", "dataset.vectors.pooling=max"], "dataset.vectors.pooling=max is not an option"),
-        (["dataset=imdb", "paths.data_dir=/nonexistent/data", "dataset.download=false"], "IMDb not found"),
+        pytest.param(
+            ["dataset=imdb", "paths.data_dir=/nonexistent/data", "dataset.download=false"],
+            "IMDb not found",
+            marks=SLOW,
+        ),
         (
             ["model.objective=hinge"],
             "model.objective=hinge is not an option; choose one of: threshold, symba, symba_log",
@@ -150,9 +164,10 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
             ["-m", "experiment=best_mnist,paper_mnist", "without=none,every_layer"],
             "without=every_layer takes one of best_mnist's tricks away",
         ),
-        (
+        pytest.param(
             ["model.negatives_per_image=10"],
             "model.negatives_per_image must be between 1 and 9 (the wrong labels there are), got 10",
+            marks=SLOW,
         ),
         (
             ["weight_averaging=ema", "weight_averaging.multi_avg_fn.decay=1"],
@@ -181,6 +196,7 @@ def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path)
     assert "Epoch" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_missing_data_names_the_variable(tmp_path):
     proc = run_train(
         [f"paths.data_dir={tmp_path}/none", "dataset.download=false", f"hydra.run.dir={tmp_path}/run"]
@@ -189,6 +205,7 @@ def test_missing_data_names_the_variable(tmp_path):
     assert "FF_DATA_DIR" in proc.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_two_runs_started_together_get_two_folders(tmp_path):
     args = [sys.executable, str(ROOT / "train.py"), *TINY, "logger=none", "callbacks=none"]
     env = {**os.environ, "WANDB_MODE": "offline"}
@@ -200,6 +217,7 @@ def test_two_runs_started_together_get_two_folders(tmp_path):
     assert {run.name.rsplit("_", 1)[1] for run in runs} == {str(pid) for pid in pids}
 
 
+@pytest.mark.slow
 def test_bad_wandb_key_falls_back_to_offline_and_says_so(tmp_path):
     key = "0123456789abcdef0123456789abcdef01234567"
     env = {"WANDB_MODE": None, "WANDB_API_KEY": key}
@@ -210,6 +228,7 @@ def test_bad_wandb_key_falls_back_to_offline_and_says_so(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["wandb"]["mode"] == "offline"
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
     proc = run_train(
         [
@@ -229,6 +248,7 @@ def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
     assert len(list((tmp_path / ".submitit").glob("*/*_0_result.pkl"))) == 2
 
 
+@pytest.mark.slow
 def test_several_tricks_at_once_as_a_list(tmp_path):
     # Hydra merges the options of a list in order; train.py's own checks must let it through,
     # and the run must record the list as its trick (W&B and the report group runs by it)
@@ -257,6 +277,7 @@ def test_a_sweep_with_one_bad_job_stops_before_any_job_trains(tmp_path):
     assert "epoch 1/" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_a_loss_that_explodes_without_nan_is_recorded_as_diverged(mnist_dir, tmp_path):
     proc = run_train(
         [
@@ -274,6 +295,7 @@ def test_a_loss_that_explodes_without_nan_is_recorded_as_diverged(mnist_dir, tmp
     assert results["test/error_goodness"] is None and results["epochs_completed"] <= 1
 
 
+@pytest.mark.slow
 def test_a_run_at_chance_level_is_marked_so(tmp_path):
     # tanh cannot reach theta = units: the layers learn nothing that goodness can read
     proc = run_train([*TINY, "activation=tanh", "logger=none", f"hydra.run.dir={tmp_path}"])
@@ -294,6 +316,7 @@ def finished_run(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_model_size_is_refused_with_one_line(finished_run, tmp_path):
     proc = run_train(
         [
@@ -311,6 +334,7 @@ def test_a_checkpoint_of_another_model_size_is_refused_with_one_line(finished_ru
     assert "Traceback" not in proc.stderr and not (tmp_path / "2").exists()
 
 
+@pytest.mark.slow
 def test_online_wandb_with_a_bad_key_is_one_line(tmp_path):
     env = {"WANDB_MODE": "online", "WANDB_API_KEY": "0123456789abcdef0123456789abcdef01234567"}
     proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}/run"], cwd=tmp_path, env=env)
@@ -322,52 +346,7 @@ def test_online_wandb_with_a_bad_key_is_one_line(tmp_path):
     assert "Traceback" not in proc.stderr and not (tmp_path / "run").exists()
 
 
-def _fabricated_run(folder: Path, **values) -> None:
-    (folder / ".hydra").mkdir(parents=True)
-    results = {"status": "completed", "choices": {"activation": "relu"}, "overrides": [], **values}
-    (folder / "results.json").write_text(json.dumps(results))
-
-
-def test_report_skips_a_corrupt_results_file_and_counts_that_job_as_failed(tmp_path):
-    _fabricated_run(tmp_path / "0", **{"test/error_goodness": 2.0, "test/error_head": 2.5})
-    _fabricated_run(tmp_path / "1", **{"test/error_goodness": 3.0, "test/error_head": 3.5})
-    (tmp_path / "1" / "results.json").write_text('{"status": "compl')  # a run killed mid-write
-    proc = subprocess.run(
-        [sys.executable, "-m", "ff_lightning.report", str(tmp_path), "--no-wandb"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"skipping {tmp_path / '1' / 'results.json'}: not a readable results file" in proc.stderr
-    report = (tmp_path / "report.md").read_text()
-    assert "2 runs: 1 completed" in report and "1 failed" in report
-
-
-def test_report_keeps_runs_at_chance_out_of_the_means(tmp_path):
-    for i, (act, err, chance) in enumerate(
-        [("relu", 2.0, False), ("tanh", 89.9, True), ("tanh", 20.0, False)]
-    ):
-        _fabricated_run(
-            tmp_path / str(i),
-            choices={"activation": act},
-            at_chance={"goodness": chance, "head": False},
-            **{"test/error_goodness": err, "test/error_head": 5.0},
-        )
-    proc = subprocess.run(
-        [sys.executable, "-m", "ff_lightning.report", str(tmp_path), "--no-wandb"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    report = (tmp_path / "report.md").read_text()
-    assert "| tanh | 20.00 | 5.00 +- 0.00 | 2 | 0 | 1 / 0 |" in report
-    assert "0 failed (no readable results.json); 1 completed at chance level in an inference mode" in report
-
-
+@pytest.mark.slow
 def test_ckpt_path_last_survives_a_corrupt_results_file_beside_it(finished_run, tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(finished_run, runs / "a")
@@ -378,12 +357,14 @@ def test_ckpt_path_last_survives_a_corrupt_results_file_beside_it(finished_run, 
     assert json.loads((runs / "b" / "results.json").read_text())["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_results_files_are_written_whole_through_a_rename(finished_run):
     assert json.loads((finished_run / "results.json").read_text())["status"] == "completed"
     assert (finished_run / "config_resolved.yaml").is_file()
     assert not list(finished_run.glob(".*.tmp"))  # no temporary file left beside them
 
 
+@pytest.mark.slow
 def test_a_refused_rerun_leaves_the_finished_run_untouched(finished_run):
     before = {p: p.read_bytes() for p in sorted((finished_run / ".hydra").iterdir())}
     proc = run_train([*TINY, "seed=1", "logger=none", f"hydra.run.dir={finished_run}"])
@@ -392,6 +373,7 @@ def test_a_refused_rerun_leaves_the_finished_run_untouched(finished_run):
     assert {p: p.read_bytes() for p in sorted((finished_run / ".hydra").iterdir())} == before
 
 
+@pytest.mark.slow
 def test_an_empty_data_variable_means_the_default_folder_not_the_working_directory(tmp_path):
     proc = run_train(
         ["dataset.download=false", f"hydra.run.dir={tmp_path}/run"], cwd=tmp_path, env={"FF_DATA_DIR": ""}
@@ -401,6 +383,7 @@ def test_an_empty_data_variable_means_the_default_folder_not_the_working_directo
     assert f"MNIST not found in {tmp_path / 'data'}/mnist/" in last, last
 
 
+@pytest.mark.slow
 def test_a_corrupt_uncompressed_mnist_file_is_refused_and_leaves_no_run_folder(mnist_gz_folder, tmp_path):
     import gzip
 

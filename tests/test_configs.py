@@ -116,8 +116,11 @@ def _changed_by(trick: str, tmp_path) -> dict[str, object]:
     base = _leaves(compose_cfg(["experiment=paper_mnist"], tmp_path))
     cfg = _leaves(compose_cfg(["experiment=paper_mnist", f"trick={trick}"], tmp_path))
     # a trick sets known settings and adds none, but for the callback of a group it switches on
-    assert set(base) <= set(cfg)
-    assert all(key.startswith("weight_averaging.") for key in set(cfg) - set(base))
+    assert set(base) - {"model.head_optimizer"} <= set(cfg)
+    added = set(cfg) - set(base)
+    assert all(
+        key.startswith(("weight_averaging.", "model.optimizer.", "model.head_optimizer.")) for key in added
+    )
     return {k: v for k, v in cfg.items() if k not in base or v != base[k]}
 
 
@@ -138,11 +141,50 @@ TRICKS = {
         "weight_averaging.multi_avg_fn._target_": "torch.optim.swa_utils.get_ema_multi_avg_fn",
         "weight_averaging.multi_avg_fn.decay": 0.9997,
     },
+    "straight_through": {"activation._target_": "ff_lightning.activations.StraightThroughReLU"},
+    "reference_init": {"model.init": "reference"},
+    "reference_peer": {"model.peer_normalisation": 0.03, "model.peer_mean_init": 0.5},
 }
 
 
 def test_trick_options_are_the_listed_ones():
-    assert set(GROUPS["trick"]) == {*TRICKS, "best"}
+    assert set(GROUPS["trick"]) == {*TRICKS, "best", "reference", "reference_sgd"}
+
+
+def test_reference_sgd_is_the_references_optimisers(tmp_path):
+    cfg = compose_cfg(["experiment=paper_mnist", "trick=reference_sgd"], tmp_path)
+    layers, head = (
+        instantiate(node)([torch.nn.Parameter(torch.zeros(1))])
+        for node in (cfg.model.optimizer, cfg.model.head_optimizer)
+    )
+    for opt, lr, decay in ((layers, 1e-3, 3e-4), (head, 1e-2, 3e-3)):
+        assert type(opt) is torch.optim.SGD
+        group = opt.param_groups[0]
+        assert (group["lr"], group["momentum"], group["weight_decay"]) == (lr, 0.9, decay)
+
+
+def test_trick_reference_is_its_parts_together(tmp_path):
+    whole = _leaves(compose_cfg(["experiment=paper_mnist", "trick=reference"], tmp_path))
+    parts = ["reference_sgd", "straight_through", "reference_init", "reference_peer", "linear_decay"]
+    together = _leaves(compose_cfg(["experiment=paper_mnist", f"trick=[{','.join(parts)}]"], tmp_path))
+    assert whole == together
+    assert (
+        _changed_by("reference", tmp_path).items()
+        >= {
+            **TRICKS["straight_through"],
+            **TRICKS["reference_init"],
+            **TRICKS["reference_peer"],
+            **TRICKS["linear_decay"],
+            "model.optimizer._target_": "torch.optim.SGD",
+        }.items()
+    )
+
+
+def test_reference_mnist_is_the_references_setting_with_its_recipe(tmp_path):
+    cfg = compose_cfg(["experiment=reference_mnist"], tmp_path)
+    assert list(cfg.model.hidden_dims) == [1000, 1000, 1000]
+    assert (cfg.dataset.val_size, cfg.dataset.batch_size, cfg.trainer.max_epochs) == (10000, 100, 100)
+    assert cfg.model.init == "reference" and cfg.model.optimizer._target_ == "torch.optim.SGD"
 
 
 @pytest.mark.parametrize("trick", TRICKS)

@@ -2,11 +2,15 @@
 
 import json
 
+import pytest
 import torch
 from torch import nn
 
 from ff_lightning.distributed import average_gradients, weights_digest, world_size
 from tests.conftest import TINY_MODEL, run_train
+
+# every test here starts training processes
+pytestmark = pytest.mark.slow
 
 DDP = [*TINY_MODEL, "trainer=ddp_cpu", "trainer.max_epochs=2", "logger=csv", "callbacks=none"]
 

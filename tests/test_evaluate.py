@@ -47,6 +47,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_command_line_prints_a_table_or_json_and_rejects_bad_files(tmp_path):
     results = train(compose_cfg(tiny_overrides(), tmp_path))
     ckpt = str(tmp_path / "checkpoints" / "last.ckpt")

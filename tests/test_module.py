@@ -150,6 +150,7 @@ def test_several_minibatches_per_lightning_step_give_the_same_weights():
         torch.testing.assert_close(grouped, plain, atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_compiled_layer_steps_give_the_same_weights_as_eager():
     """model.compile_step=true (on by default on CUDA) computes what the plain path computes."""
     weights = []
@@ -302,3 +303,27 @@ def test_dropout_with_several_wrong_labels_drops_the_same_units_in_every_row_of_
     out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, "symba", 0.1, dropout=0.5, k=k)
     blocks = out.view(k + 1, n, d)
     assert all(torch.equal(blocks[0], blocks[j]) for j in range(1, k + 1))
+
+
+def test_reference_init_draws_weights_by_fan_out_and_zeros_the_rest():
+    torch.manual_seed(0)
+    module = make_module(hidden_dims=(1000, 500), init="reference")
+    for layer in module.net.layers:
+        w = layer.linear.weight
+        assert w.mean().abs() < 1e-3
+        assert w.std().item() == pytest.approx(w.shape[0] ** -0.5, rel=0.02)  # N(0, 1/sqrt(fan_out))
+        assert torch.count_nonzero(layer.linear.bias) == 0
+    assert torch.count_nonzero(module.head.weight) == 0 and module.head.bias is None
+    assert make_module().head.bias is not None  # the default keeps PyTorch's init and the head's bias
+
+
+def test_peer_normalisation_starts_from_its_configured_mean_and_is_logged_apart():
+    torch.manual_seed(0)
+    module = make_module(peer_normalisation=0.03, peer_mean_init=0.5)
+    assert all(torch.all(layer.running_mean == 0.5) for layer in module.net.layers)
+    fit_one_epoch(module, SyntheticDataModule(val_size=0))
+    logs = module.epoch_metrics()
+    assert logs["train/layer0/peer_loss"] > 0
+    assert logs["train/layer0/loss"] > logs["train/layer0/peer_loss"]
+    assert 0.0 <= logs["train/head_accuracy"] <= 1.0
+    assert logs["train/head_accuracy"] > 0.2  # the head learns the synthetic classes in an epoch

@@ -1,12 +1,10 @@
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ff_lightning.report import build_report, swept_keys
-from tests.conftest import ROOT
+from tests.conftest import run_report
 
 
 def fake_run(folder: Path, status: str, seed: int, threshold: str, error: float | None, model="ff_mlp"):
@@ -107,18 +105,15 @@ def test_report_compares_ff_with_backprop(tmp_path):
     assert "weights_ff_vs_bp.png" in {f.name for f in figures}
 
 
+@pytest.mark.slow
 def test_report_cli_prints_tables(sweep):
-    proc = subprocess.run(
-        [sys.executable, "-m", "ff_lightning.report", str(sweep)], cwd=ROOT, capture_output=True, text=True
-    )
+    proc = run_report(sweep)
     assert proc.returncode == 0, proc.stderr
     assert "| pyramid | 1.50 | 2.50 | 2 | 1 |" in proc.stdout
 
 
 def test_report_on_an_empty_folder_fails_clearly(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "ff_lightning.report", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
-    )
+    proc = run_report(tmp_path)
     assert proc.returncode == 1 and "no results.json" in proc.stderr
 
 
@@ -143,3 +138,39 @@ def test_a_value_a_group_option_set_is_read_from_the_runs_resolved_config(tmp_pa
     assert "| 0.2 | 1.50 +- 0.71 | 2.50 +- 0.71 | 2 | 0 |" in text, text
     assert "| 0.0 | 3.00 | 4.00 | 1 | 0 |" in text and "(default)" not in text
     assert "## model.hidden_dims" not in text and "## trick" in text
+
+
+def _fabricated_run(folder: Path, **values) -> None:
+    (folder / ".hydra").mkdir(parents=True)
+    results = {"status": "completed", "choices": {"activation": "relu"}, "overrides": [], **values}
+    (folder / "results.json").write_text(json.dumps(results))
+
+
+@pytest.mark.slow
+def test_report_skips_a_corrupt_results_file_and_counts_that_job_as_failed(tmp_path):
+    _fabricated_run(tmp_path / "0", **{"test/error_goodness": 2.0, "test/error_head": 2.5})
+    _fabricated_run(tmp_path / "1", **{"test/error_goodness": 3.0, "test/error_head": 3.5})
+    (tmp_path / "1" / "results.json").write_text('{"status": "compl')  # a run killed mid-write
+    proc = run_report(tmp_path, "--no-wandb")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"skipping {tmp_path / '1' / 'results.json'}: not a readable results file" in proc.stderr
+    report = (tmp_path / "report.md").read_text()
+    assert "2 runs: 1 completed" in report and "1 failed" in report
+
+
+@pytest.mark.slow
+def test_report_keeps_runs_at_chance_out_of_the_means(tmp_path):
+    for i, (act, err, chance) in enumerate(
+        [("relu", 2.0, False), ("tanh", 89.9, True), ("tanh", 20.0, False)]
+    ):
+        _fabricated_run(
+            tmp_path / str(i),
+            choices={"activation": act},
+            at_chance={"goodness": chance, "head": False},
+            **{"test/error_goodness": err, "test/error_head": 5.0},
+        )
+    proc = run_report(tmp_path, "--no-wandb")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = (tmp_path / "report.md").read_text()
+    assert "| tanh | 20.00 | 5.00 +- 0.00 | 2 | 0 | 1 / 0 |" in report
+    assert "0 failed (no readable results.json); 1 completed at chance level in an inference mode" in report

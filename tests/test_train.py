@@ -70,6 +70,7 @@ print((torch.full((200, 2000), 1e-40) @ w).count_nonzero().item())
 
 
 @pytest.mark.parametrize("flush", [True, False])
+@pytest.mark.slow
 def test_flush_denormal_reaches_every_cpu_thread_and_is_recorded(flush, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", _FLUSH_PROBE, f"flush_denormal={str(flush).lower()}", str(tmp_path)],

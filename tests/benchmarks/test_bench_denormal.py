@@ -1,9 +1,12 @@
 """The denormal benchmark runs at a tiny size, prints valid JSON, and its wide pairs really do make
 denormal gradient rows (two per pair: the positive and the negative row); no timing is asserted."""
 
+import pytest
+
 from tests.benchmarks import run_benchmark
 
 
+@pytest.mark.slow
 def test_wide_pairs_make_two_denormal_rows_each():
     out = run_benchmark(
         "bench_denormal.py", "--width", "64", "--pairs", "10", "--wide-pairs", "0,1,3", "--repeats", "1"

@@ -1,8 +1,11 @@
 """The benchmark runs at a tiny size and prints valid JSON (a smoke test: no timing is asserted)."""
 
+import pytest
+
 from tests.benchmarks import run_benchmark
 
 
+@pytest.mark.slow
 def test_benchmark_prints_one_json_object():
     out = run_benchmark(
         "bench_epoch.py",

@@ -124,6 +124,7 @@ def test_data_module_on_a_small_archive(tmp_path):
     assert dm.info["cache"] == "miss" and dm.info["word2vec_seconds"] >= 0
 
 
+@pytest.mark.slow
 def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path):
     from tests.conftest import data_dir, run_train
 

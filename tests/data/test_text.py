@@ -123,6 +123,7 @@ def test_second_run_reuses_the_cache_and_says_so(tmp_path, caplog):
     assert tfidf.info["cache"] == "words" and "Word2Vec training skipped" in caplog.text
 
 
+@pytest.mark.slow
 def test_word2vec_is_reproducible_across_processes(tmp_path):
     import subprocess
     import sys

@@ -4,9 +4,13 @@ import json
 import os
 import subprocess
 
+import pytest
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY_MODEL, data_dir
+
+# every test here starts training processes
+pytestmark = pytest.mark.slow
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1", "logger=csv"]
 # for the best_mnist sweeps: TINY's model.goodness_from_layer would hide every_layer (as a trick
@@ -146,3 +150,28 @@ def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
         "every_layer",
         "input_dropout",
     ]
+
+
+def test_reference_recipe_script_puts_each_part_next_to_the_suites_default(tmp_path):
+    proc = run_script(
+        "reference_recipe.sh", *TINY, "dataset.val_size=200", "seed=0", f"hydra.sweep.dir={tmp_path}"
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = {
+        r["choices"]["trick"]: r for r in (json.loads(p.read_text()) for p in tmp_path.glob("*/results.json"))
+    }
+    assert set(runs) == {
+        "none",
+        "peer_normalisation",
+        "reference",
+        "reference_sgd",
+        "straight_through",
+        "reference_init",
+        "reference_peer",
+        "linear_decay",
+    }
+    assert runs["straight_through"]["choices"]["activation"] == "relu_straight_through"
+    # the user's tiny widths won over the script's 3 x 1000
+    assert all(r["hidden_dims"] == [32, 32] for r in runs.values())
+    report = (tmp_path / "report.md").read_text()
+    assert table_rows(report, "trick")[:3] == ["none", "peer_normalisation", "reference"]
