@@ -45,8 +45,6 @@ OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 _STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc", "peer_loss")
 
 
-
-
 def layer_step(
     layer: nn.Module,
     h: torch.Tensor,
