@@ -16,7 +16,16 @@ GROUPS = group_options(CONF_DIR)
 
 
 def test_expected_groups_and_options_exist():
-    assert set(GROUPS["activation"]) == {"relu", "tanh", "sigmoid", "gelu", "leaky_relu", "silu", "softplus"}
+    assert set(GROUPS["activation"]) == {
+        "relu",
+        "relu_straight_through",
+        "tanh",
+        "sigmoid",
+        "gelu",
+        "leaky_relu",
+        "silu",
+        "softplus",
+    }
     assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
     assert {"mnist", "synthetic", "imdb"} <= set(GROUPS["dataset"])
     assert GROUPS["model"] == ["backprop_mlp", "ff_mlp", "logreg"]
