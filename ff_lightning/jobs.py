@@ -20,7 +20,6 @@ from ff_lightning.errors import UserInputError
 from ff_lightning.validate import (
     check_group_overrides,
     check_setting_keys,
-    check_without_overrides,
     group_options,
     validate_config,
 )
@@ -131,7 +130,6 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
 
     check_group_overrides(args, conf_dir)
     check_setting_keys(args, conf_dir)
-    check_without_overrides(args)
     found = command_line_jobs(args)
     if found is None:
         return 0

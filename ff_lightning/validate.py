@@ -304,22 +304,6 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
         )
 
 
-def check_without_overrides(args: Sequence[str]) -> None:
-    """Every job of the command line at once: without=X on a job that lacks trick X, or a sweep
-    that would stop at such a job after training the ones before it, fails before any training."""
-    chosen: dict[str, list[str]] = {}
-    for group, value in _group_overrides(args):
-        if group in ("experiment", "trick", "without"):
-            # a sweep (a,b) gives one job per option; a list ([a,b]) is one job's choice
-            chosen[group] = [value] if value.startswith("[") else value.split(",")
-    for without in chosen.get("without", ["none"]):
-        for experiment in chosen.get("experiment", ["null"]):
-            for trick in chosen.get("trick", ["none"]):
-                _check_without(
-                    {"without": without.strip(), "experiment": experiment.strip(), "trick": trick.strip()}
-                )
-
-
 def _check_without(choices: Mapping[str, str]) -> None:
     # without=X puts the paper's value back; on an experiment that never had trick X it would
     # change nothing, and a leave-one-out row would silently equal its baseline

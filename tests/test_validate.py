@@ -1,7 +1,7 @@
 import pytest
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.jobs import hydra_choices
+from ff_lightning.jobs import check_jobs, hydra_choices
 from ff_lightning.validate import (
     FRACTION,
     NUMBER_LISTS,
@@ -11,7 +11,6 @@ from ff_lightning.validate import (
     Number,
     check_group_overrides,
     check_setting_keys,
-    check_without_overrides,
     validate_config,
 )
 from tests.conftest import CONF_DIR, compose_cfg
@@ -88,13 +87,13 @@ def test_without_on_best_mnists_tricks_passes(overrides, tmp_path):
 
 
 def test_every_job_of_a_sweep_is_checked_for_without_before_any_runs():
-    check_without_overrides(["-m", "experiment=best_mnist", "without=none,symba", "seed=0,1"])
-    check_without_overrides(["-m", "experiment=paper_mnist", "trick=none,[jitter,best]", "without=none"])
-    check_without_overrides(["-m", "experiment=paper_mnist,smoke", "trick=[jitter,best]", "without=symba"])
+    check_jobs(["-m", "experiment=best_mnist", "without=none,symba", "seed=0,1"], CONF_DIR)
+    check_jobs(["-m", "experiment=paper_mnist", "trick=none,[jitter,best]", "without=none"], CONF_DIR)
+    check_jobs(["-m", "experiment=paper_mnist,smoke", "trick=[jitter,best]", "without=symba"], CONF_DIR)
     with pytest.raises(UserInputError, match="got experiment=smoke trick=none; drop without=symba$"):
-        check_without_overrides(["-m", "experiment=best_mnist,smoke", "without=none,symba"])
+        check_jobs(["-m", "experiment=best_mnist,smoke", "without=none,symba"], CONF_DIR)
     with pytest.raises(UserInputError, match="got experiment=paper_mnist trick=jitter; drop without=symba$"):
-        check_without_overrides(["-m", "experiment=paper_mnist", "trick=best,jitter", "without=symba"])
+        check_jobs(["-m", "experiment=paper_mnist", "trick=best,jitter", "without=symba"], CONF_DIR)
 
 
 def test_default_config_is_valid(tmp_path):
