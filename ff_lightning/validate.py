@@ -83,10 +83,13 @@ def check_setting_keys(args: Sequence[str], conf_dir: Path) -> None:
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         cfg = compose("train", overrides=group_args)
     for key in key_args:
-        if OmegaConf.select(cfg, key, default=_MISSING) is not _MISSING:
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
+        # `in`, not select: paths.output_dir is ${hydra:...}, which resolves only inside a run
+        if OmegaConf.is_dict(node) and leaf in node:
             continue
-        parent, _, _ = key.rpartition(".")
-        node = OmegaConf.select(cfg, parent) if parent else cfg
+        if OmegaConf.is_list(node) and leaf.isdigit() and int(leaf) < len(node):
+            continue
         if OmegaConf.is_dict(node):
             where = f"{parent} has" if parent else "top-level settings are"
             raise UserInputError(

@@ -115,6 +115,13 @@ def test_setting_keys_follow_the_chosen_group_option():
     check_setting_keys(["+model.extra=1", "hydra.run.dir=x", "experiment=smoke", "seed=2"], CONF_DIR)
 
 
+def test_settings_that_resolve_only_in_a_run_or_are_list_items_exist():
+    # paths.output_dir is ${hydra:runtime.output_dir}: it exists, but resolves only inside a run
+    check_setting_keys(["paths.output_dir=/tmp/x", "model.hidden_dims.1=30"], CONF_DIR)
+    with pytest.raises(UserInputError, match="model.hidden_dims.9 is not a setting"):
+        check_setting_keys(["model.hidden_dims.9=30"], CONF_DIR)
+
+
 def test_unknown_without_option_lists_best_mnists_tricks():
     allowed = "every_layer, hard_negatives, input_dropout, linear_decay, none, symba"
     with pytest.raises(UserInputError, match=rf"^without=decay is not an option; choose one of: {allowed}$"):
