@@ -155,7 +155,7 @@ def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, precision, de
 
 def matmul_floor(widths, batch_size, n_batches, device, dtype=torch.float32, neutral_pass=False) -> float:
     """Only the GEMMs of the FF step, timed: forward and weight gradient over the 2B positive and
-    negative rows of each layer (the issue's floor), plus with `neutral_pass` the B-row forward
+    negative rows of each layer (the matmul floor), plus with `neutral_pass` the B-row forward
     that feeds the softmax head."""
     dims = [784, *widths]
     ws = [torch.randn(b, a, device=device, dtype=dtype) for a, b in zip(dims[:-1], dims[1:], strict=True)]

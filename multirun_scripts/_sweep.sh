@@ -2,6 +2,7 @@
 # Usage (from a script): run_sweep NAME DEFAULT_OVERRIDE... -- USER_OVERRIDE...
 # The user's overrides come last, so they win (seed=0 replaces the default seeds, experiment=smoke
 # shrinks every job, hydra.sweep.dir=... moves the folder).
+# FF_SWEEP_DRY_RUN=1 prints the train.py command line (shell-quoted) instead of running it.
 run_sweep() {
   local name=$1
   shift
@@ -16,6 +17,11 @@ run_sweep() {
   for arg in "$@"; do
     case $arg in hydra.sweep.dir=*) sweep_dir=${arg#hydra.sweep.dir=} ;; esac
   done
+  if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+    printf '%q ' python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "$@"
+    echo
+    return
+  fi
   echo "== $name: sweep folder $sweep_dir"
   python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "$@"
   python -m ff_lightning.report "$sweep_dir"

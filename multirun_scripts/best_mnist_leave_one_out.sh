@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7's other ablation: best_mnist with each of its five tricks taken away in turn (conf/without;
+# The leave-one-out ablation: best_mnist with each of its five tricks taken away in turn (conf/without;
 # without=none is best_mnist itself), seeds 0,1,2, and a report.md whose table says what each
 # trick is worth in the company of the other four (best_mnist.sh adds each trick to the paper's
 # setting alone instead).
