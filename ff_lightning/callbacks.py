@@ -1,4 +1,4 @@
-"""Epoch timing and the one-line summary printed after every epoch."""
+"""Epoch timing, the one-line summary printed after every epoch, and the best validation errors."""
 
 import logging
 import time
@@ -54,3 +54,29 @@ class EpochSummary(Callback):
                 parts.append(fmt.format(float(m[key])))
         parts.append(f"{self.train_seconds[-1]:.1f} s train, {now - self._start:.1f} s total")
         log.info(" | ".join(parts))
+
+
+class BestValidation(Callback):
+    """Logs `val/error_<mode>_best`, the lowest validation error so far, after every epoch.
+
+    Validation runs before on_train_epoch_end, so this epoch's errors are there to compare; the
+    best values are kept in checkpoints (state_dict), so a resumed run goes on from them."""
+
+    KEYS = ("val/error_goodness", "val/error_head")
+
+    def __init__(self) -> None:
+        self.best: dict[str, float] = {}
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for key in self.KEYS:
+            if key in trainer.callback_metrics:
+                value = float(trainer.callback_metrics[key])
+                self.best[key] = min(value, self.best.get(key, value))
+        for key, value in self.best.items():
+            pl_module.log(f"{key}_best", value)
+
+    def state_dict(self) -> dict[str, dict[str, float]]:
+        return {"best": dict(self.best)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.best = dict(state_dict.get("best", {}))

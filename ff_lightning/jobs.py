@@ -13,7 +13,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from ff_lightning.errors import UserInputError
@@ -158,9 +158,11 @@ def check_job(cfg: DictConfig, first: bool = True) -> None:
         from ff_lightning.checkpoints import check_checkpoint
 
         check_checkpoint(str(ckpt), cfg)
-    wandb = cfg.get("logger") and str(cfg.logger.get("_target_", "")).endswith("wandb_logger")
-    mode = os.environ.get("WANDB_MODE") or OmegaConf.select(cfg, "logger.mode", default="auto")
-    if first and wandb and mode == "online":
+    from ff_lightning.loggers import wandb_settings
+
+    wandb = wandb_settings(cfg.get("logger"))
+    mode = os.environ.get("WANDB_MODE") or (wandb.get("mode", "auto") if wandb is not None else "auto")
+    if first and wandb is not None and mode == "online":
         # asked for explicitly: a login that cannot work is the user's to fix, not to hide
         from ff_lightning.loggers import check_online_login
 

@@ -4,8 +4,9 @@ import functools
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
-from lightning.pytorch.loggers import WandbLogger
+from lightning.pytorch.loggers import Logger, WandbLogger
 
 from ff_lightning.errors import UserInputError
 from ff_lightning.validate import WANDB_MODES
@@ -67,7 +68,10 @@ def login_problem(timeout: int = 5) -> str | None:
 
 
 def sweep_group() -> str | None:
-    """Inside a Hydra multirun, the sweep folder's name, so all jobs of a sweep share a W&B group."""
+    """Inside a Hydra multirun, the sweep's name, so all jobs of a sweep share a W&B group: the
+    sweep folder's name, after its parent's where the folder is only a time
+    (outputs/sweeps/threshold_ablation/<time> -> threshold_ablation/<time>; Hydra's default
+    outputs/multirun/<time> -> <time>)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
@@ -76,7 +80,58 @@ def sweep_group() -> str | None:
     hc = HydraConfig.get()
     if hc.mode != RunMode.MULTIRUN:
         return None
-    return Path(hc.sweep.dir).name
+    folder = Path(hc.sweep.dir)
+    if folder.name[:1].isdigit() and folder.parent.name not in ("", "multirun", "outputs"):
+        return f"{folder.parent.name}/{folder.name}"
+    return folder.name
+
+
+def run_name() -> str:
+    """The job's own overrides (`activation=tanh seed=1`), Hydra's and folder settings left out,
+    so that a run is known by what was chosen for it; `defaults` for a run with none."""
+    from ff_lightning.jobs import hydra_overrides
+
+    skip = ("hydra.", "hydra/", "paths.", "logger", "overwrite=")
+    chosen = [o for o in hydra_overrides() if not o.lstrip("+~").startswith(skip)]
+    return " ".join(chosen) or "defaults"
+
+
+class EpochAxisWandbLogger(WandbLogger):
+    """Lightning's WandbLogger, with every train/, val/ and test/ metric plotted against the
+    epoch (the suite logs them once an epoch; Lightning's default x-axis is its step counter)
+    and the validation errors' summaries set to their lowest value instead of the last.
+
+    Each metric is defined by its exact name when first logged: an exact definition wins over
+    the `*` pattern with which Lightning sends everything to its step counter."""
+
+    EPOCH_PREFIXES = ("train/", "val/", "test/")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._defined: set[str] = set()
+
+    def _define(self, keys: list[str]) -> None:
+        run = self.experiment
+        if "epoch" not in self._defined:
+            run.define_metric("epoch")
+            self._defined.add("epoch")
+        for key in keys:
+            if key in self._defined or not key.startswith(self.EPOCH_PREFIXES):
+                continue
+            lowest = key.startswith("val/error")
+            run.define_metric(key, step_metric="epoch", summary="min" if lowest else None)
+            self._defined.add(key)
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        if self._rank_zero():
+            self._define(list(metrics))
+        super().log_metrics(metrics, step)
+
+    @staticmethod
+    def _rank_zero() -> bool:
+        from lightning.pytorch.utilities import rank_zero_only
+
+        return rank_zero_only.rank == 0
 
 
 def wandb_logger(
@@ -87,16 +142,16 @@ def wandb_logger(
     group: str | None = None,
     name: str | None = None,
     tags: list[str] | None = None,
-    job_type: str | None = None,
+    job_type: str | None = "train",
 ) -> WandbLogger:
     resolved = resolve_wandb_mode(mode)
     Path(save_dir).mkdir(parents=True, exist_ok=True)
-    return WandbLogger(
+    return EpochAxisWandbLogger(
         project=project,
         save_dir=save_dir,
         entity=entity,
         group=group or sweep_group(),
-        name=name,
+        name=name or run_name(),
         tags=list(tags) if tags else None,
         job_type=job_type,
         offline=resolved == "offline",
@@ -104,9 +159,37 @@ def wandb_logger(
     )
 
 
-def wandb_info(logger: object) -> dict[str, str] | None:
+def logger_list(**loggers: Logger) -> list[Logger]:
+    """Several loggers at once (logger=many), in the order the config names them."""
+    return list(loggers.values())
+
+
+def as_list(logger: Logger | list[Logger] | bool | None) -> list[Logger]:
+    """The run's loggers: none, one, or logger=many's list."""
+    if not logger:
+        return []
+    return list(logger) if isinstance(logger, list) else [logger]
+
+
+def wandb_of(logger: Logger | list[Logger] | bool | None) -> WandbLogger | None:
+    return next((one for one in as_list(logger) if isinstance(one, WandbLogger)), None)
+
+
+def wandb_settings(logger_cfg: Any) -> Any:
+    """The W&B logger's settings in a composed config (logger=wandb, or logger=many's
+    logger.wandb), else None."""
+    if not logger_cfg:
+        return None
+    for node in (logger_cfg, logger_cfg.get("wandb")):
+        if node is not None and str(node.get("_target_", "")).endswith("wandb_logger"):
+            return node
+    return None
+
+
+def wandb_info(logger: Logger | list[Logger] | bool | None) -> dict[str, str] | None:
     """The live W&B run's mode, group, name and folder, for results.json (None without W&B)."""
-    if not isinstance(logger, WandbLogger):
+    logger = wandb_of(logger)
+    if logger is None:
         return None
     run = logger.experiment
     return {
@@ -118,9 +201,9 @@ def wandb_info(logger: object) -> dict[str, str] | None:
     }
 
 
-def finish_wandb(logger: object) -> None:
+def finish_wandb(logger: Logger | list[Logger] | bool | None) -> None:
     """Close the W&B run (every multirun job gets its own) and say how to upload an offline one."""
-    if not isinstance(logger, WandbLogger):
+    if wandb_of(logger) is None:
         return
     import wandb
 
@@ -132,9 +215,10 @@ def finish_wandb(logger: object) -> None:
         log.info("W&B ran offline; upload this run with: wandb sync %s", run_dir)
 
 
-def log_weight_histograms(logger: object, weights: dict[str, dict]) -> None:
+def log_weight_histograms(logger: Logger | list[Logger] | bool | None, weights: dict[str, dict]) -> None:
     """Each layer's weight histogram (from weight_stats) as a W&B histogram."""
-    if not isinstance(logger, WandbLogger):
+    logger = wandb_of(logger)
+    if logger is None:
         return
     import wandb
 

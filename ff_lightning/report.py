@@ -342,14 +342,35 @@ def build_report(
     return text, figures
 
 
-def log_to_wandb(sweep_dir: Path, text: str, figures: list[Path]) -> None:
+def wandb_target(runs: list[dict[str, Any]], sweep_dir: Path) -> dict[str, str | None] | None:
+    """Where the sweep's runs logged on W&B (project, entity, group), from the first run that
+    used W&B, so that the report's run joins them; None when none did."""
+    for run in runs:
+        info = run.get("wandb")
+        config = Path(run["_dir"]) / "config_resolved.yaml"
+        if not info or not config.is_file():
+            continue
+        logger = OmegaConf.load(config).get("logger") or {}
+        # logger=many holds W&B's settings one level down
+        logger = logger.get("wandb", logger)
+        return {
+            "project": logger.get("project") or "ff-lightning",
+            "entity": logger.get("entity"),
+            "group": info.get("group") or sweep_dir.name,
+        }
+    return None
+
+
+def log_to_wandb(sweep_dir: Path, text: str, figures: list[Path], target: dict[str, str | None]) -> None:
     import wandb
 
     from ff_lightning.loggers import resolve_wandb_mode
 
     run = wandb.init(
-        project="ff-lightning",
-        group=sweep_dir.name,
+        project=target["project"],
+        entity=target["entity"],
+        group=target["group"],
+        name=f"report {target['group']}",
         job_type="report",
         dir=str(sweep_dir),
         mode=resolve_wandb_mode("auto"),
@@ -372,8 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print("wrote", args.out or args.sweep_dir, "/ report.md and", ", ".join(f.name for f in figures))
     runs, _ = loaded
-    if not args.no_wandb and any(r.get("choices", {}).get("logger") == "wandb" for r in runs):
-        log_to_wandb(args.sweep_dir, text, figures)
+    target = None if args.no_wandb else wandb_target(runs, args.sweep_dir)
+    if target is not None:
+        log_to_wandb(args.sweep_dir, text, figures, target)
     return 0
 
 

@@ -15,12 +15,12 @@ from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from ff_lightning.callbacks import EpochSummary
+from ff_lightning.callbacks import BestValidation, EpochSummary
 from ff_lightning.checkpoints import RunState, resolve_ckpt_path
 from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
 from ff_lightning.errors import UserInputError
 from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
-from ff_lightning.loggers import finish_wandb, log_weight_histograms, wandb_info
+from ff_lightning.loggers import as_list, finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import at_chance, chance_error, write_atomic, write_results
 from ff_lightning.validate import validate_config
 from ff_lightning.weights import weight_stats
@@ -100,7 +100,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     logger = build(cfg.logger) if cfg.get("logger") else False
     summary = EpochSummary()
     checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
-    callbacks = [summary, RunState(cfg), *checkpoints]
+    callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
     if cfg.get("weight_averaging"):
         callbacks.append(instantiate(cfg.weight_averaging))
     trainer_kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints)}
@@ -113,7 +113,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             # the group options by name (trick=symba, activation=tanh), so that W&B can group
             # and filter a sweep's runs by them; the resolved config holds only their contents
             hparams = OmegaConf.to_container(cfg, resolve=True)
-            logger.log_hyperparams({**hparams, "choices": choices})
+            for one in as_list(logger):
+                one.log_hyperparams({**hparams, "choices": choices})
         with ddp_children_run_this_job(trainer):
             # the run's own checkpoints hold its config and RNG states, which weights_only rejects
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=False)
@@ -170,14 +171,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         }
         results["metrics"] = metrics
         write_results(results_path, results)
-        if logger and hasattr(logger, "log_metrics"):
+        if logger:
             flat = {
                 f"weights/{layer}/{k}": v
                 for layer, s in results["weights"].items()
                 for k, v in s.items()
                 if k in ("mean_abs", "std", "fro_norm")
             }
-            logger.log_metrics(flat)
+            for one in as_list(logger):
+                one.log_metrics(flat)
             log_weight_histograms(logger, results["weights"])
     finally:
         finish_wandb(logger)

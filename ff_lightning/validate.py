@@ -122,6 +122,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "threshold.shape": PYRAMID_SHAPES,
     "dataset.vectors.pooling": POOLINGS,
     "logger.mode": WANDB_MODES,
+    "logger.wandb.mode": WANDB_MODES,  # logger=many
 }
 
 

@@ -2,7 +2,6 @@
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 import torch
 
 from tests.conftest import ROOT, TINY_MODEL, run_train
+from tests.wandb_files import history_by_epoch, key_of, records, run_file
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1"]
 SLOW = pytest.mark.slow
@@ -107,19 +107,34 @@ def test_a_diverging_job_does_not_stop_the_sweep(tmp_path):
 
 @pytest.mark.slow
 def test_offline_wandb_run_leaves_its_files(tmp_path):
-    proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"])
+    # logger=many: W&B and the CSV logger at once
+    proc = run_train([*TINY, "trainer.max_epochs=2", "logger=many", "seed=3", f"hydra.run.dir={tmp_path}"])
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "csv" / "metrics.csv").is_file()
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
-    assert list(runs[0].glob("run-*.wandb")), list(runs[0].iterdir())
     assert f"wandb sync {runs[0]}" in proc.stdout + proc.stderr
-    # the run's config on W&B names the chosen group options, to group and filter runs by: the
-    # offline run file holds the config item "choices" as JSON inside a protobuf record
-    (run_file,) = runs[0].glob("run-*.wandb")
-    found = re.search(rb"choices[^{]{0,8}(\{[^{}]*\})", run_file.read_bytes())
-    assert found, "no choices in the W&B run's config"
-    choices = json.loads(found[1])
-    assert choices["trick"] == "none" and choices["activation"] == "relu" and choices["model"] == "ff_mlp"
+    found = list(records(run_file(runs[0])))
+    (run,) = [r.run for r in found if r.HasField("run")]
+    # a name from the job's own choices, and the job type that tells runs from reports
+    assert run.job_type == "train"
+    assert "seed=3" in run.display_name and "hydra" not in run.display_name
+    # every epoch metric is plotted against the epoch, the validation errors summarised by their lowest
+    metrics = {r.metric.name: r.metric for r in found if r.HasField("metric") and r.metric.name}
+    for key in ("train/loss", "train/layer0/goodness_pos", "val/error_goodness", "val/error_head_best"):
+        assert metrics[key].step_metric == "epoch", key
+    assert metrics["val/error_goodness"].summary.min and metrics["val/error_head"].summary.min
+    assert not metrics["train/loss"].summary.min
+    epochs = history_by_epoch(found)
+    assert {0, 1} <= set(epochs)  # (the test set is logged at the epoch after the last)
+    # the best so far never rises, and is the lowest of the errors logged up to then
+    errors = [float(epochs[e]["val/error_goodness"]) for e in (0, 1)]
+    assert [float(epochs[e]["val/error_goodness_best"]) for e in (0, 1)] == [errors[0], min(errors)]
+    # the run's config on W&B names the chosen group options, to group and filter runs by
+    (config,) = [r.config for r in found if r.HasField("config")]
+    items = {key_of(i): i.value_json for i in config.update}
+    choices = json.loads(items["choices"])
+    assert choices["trick"] == "none" and choices["activation"] == "relu" and choices["logger"] == "many"
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,11 @@ import lightning.pytorch as L
 import pytest
 import torch
 from hydra.utils import instantiate
-from lightning.pytorch.loggers import CSVLogger, WandbLogger
+from lightning.pytorch.loggers import CSVLogger
 
 from ff_lightning.backprop import BPModule
 from ff_lightning.data.tensors import TensorDataModule
+from ff_lightning.loggers import EpochAxisWandbLogger, as_list
 from ff_lightning.module import FFModule
 from ff_lightning.validate import group_options
 from tests.conftest import CONF_DIR, compose_cfg
@@ -32,7 +33,7 @@ def test_expected_groups_and_options_exist():
     assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu", "ddp", "ddp_cpu"}
     assert set(GROUPS["callbacks"]) == {"default", "none"}
     assert GROUPS["hydra/launcher"] == ["submitit_slurm"]
-    assert set(GROUPS["logger"]) == {"wandb", "csv", "none"}
+    assert set(GROUPS["logger"]) == {"wandb", "csv", "many", "none"}
     assert {"paper_mnist", "smoke", "paper_imdb", "imdb_smoke"} <= set(GROUPS["experiment"])
 
 
@@ -90,8 +91,13 @@ def test_logger(name, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     cfg = compose_cfg([f"logger={name}"], tmp_path)
     logger = instantiate(cfg.logger) if cfg.logger else None
-    expected = {"wandb": WandbLogger, "csv": CSVLogger, "none": type(None)}[name]
-    assert isinstance(logger, expected)
+    expected = {
+        "wandb": [EpochAxisWandbLogger],
+        "csv": [CSVLogger],
+        "many": [EpochAxisWandbLogger, CSVLogger],
+        "none": [],
+    }[name]
+    assert [type(one) for one in as_list(logger)] == expected
 
 
 @pytest.mark.parametrize("name", GROUPS["experiment"])

@@ -174,3 +174,22 @@ def test_report_keeps_runs_at_chance_out_of_the_means(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "| tanh | 20.00 | 5.00 +- 0.00 | 2 | 0 | 1 / 0 |" in report
     assert "0 failed (no readable results.json); 1 completed at chance level in an inference mode" in report
+
+
+def test_the_reports_wandb_run_joins_the_sweeps_project_entity_and_group(sweep):
+    from ff_lightning.report import load_runs, wandb_target
+
+    runs, _ = load_runs(sweep)
+    assert wandb_target(runs, sweep) is None  # the runs logged to CSV: no W&B run for the report
+    first = sweep / "1"
+    results = json.loads((first / "results.json").read_text())
+    results["wandb"] = {"group": "threshold_ablation/2026-12-01_10-00-00", "mode": "offline"}
+    (first / "results.json").write_text(json.dumps(results))
+    # logger=many keeps W&B's settings under logger.wandb
+    (first / "config_resolved.yaml").write_text("logger:\n  wandb:\n    project: mine\n    entity: lab\n")
+    runs, _ = load_runs(sweep)
+    assert wandb_target(runs, sweep) == {
+        "project": "mine",
+        "entity": "lab",
+        "group": "threshold_ablation/2026-12-01_10-00-00",
+    }
