@@ -86,6 +86,7 @@ class BPModule(L.LightningModule):
             self.diverged = True
             self.divergence_reason = reason
             self.trainer.should_stop = True
+        self.log("train/loss", metrics.pop("train/loss"), prog_bar=True)
         self.log_dict(metrics)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -101,10 +102,8 @@ class BPModule(L.LightningModule):
     def _eval_epoch_end(self, stage: str) -> None:
         error = 100.0 * (1.0 - self.metrics[stage].compute())
         self.metrics[stage].reset()
-        self.log_dict(
-            {f"{stage}/error": error, f"{stage}/error_goodness": error, f"{stage}/error_head": error},
-            sync_dist=True,
-        )
+        self.log(f"{stage}/error", error, sync_dist=True, prog_bar=stage == "val")
+        self.log_dict({f"{stage}/error_goodness": error, f"{stage}/error_head": error}, sync_dist=True)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, "val")

@@ -412,7 +412,10 @@ class FFModule(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self._check_divergence()
-        self.log_dict(self.epoch_metrics(), on_epoch=True)
+        metrics = self.epoch_metrics()
+        # the loss and the validation errors are what the progress bar shows
+        self.log("train/loss", metrics.pop("train/loss"), on_epoch=True, prog_bar=True)
+        self.log_dict(metrics, on_epoch=True)
 
     # -- evaluation -----------------------------------------------------------------------------
     def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
@@ -423,7 +426,8 @@ class FFModule(L.LightningModule):
     def _eval_epoch_end(self, stage: str) -> None:
         for mode in ("goodness", "head"):
             metric = self.metrics[f"{stage}_{mode}"]
-            self.log(f"{stage}/error_{mode}", 100.0 * (1.0 - metric.compute()), sync_dist=True)
+            error = 100.0 * (1.0 - metric.compute())
+            self.log(f"{stage}/error_{mode}", error, sync_dist=True, prog_bar=stage == "val")
             metric.reset()
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.callbacks import BestValidation, EpochSummary
 from ff_lightning.checkpoints import RunState, resolve_ckpt_path
+from ff_lightning.console import progress_bar_wanted, route_lightning_logs
 from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
 from ff_lightning.errors import UserInputError
 from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
@@ -60,6 +61,19 @@ def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
     )
 
 
+def debug_reason(cfg: DictConfig) -> str | None:
+    """The trainer setting that makes this run a check rather than a result (it trains on a few
+    batches or on part of the data), e.g. `trainer.fast_dev_run=True`; None for a real run."""
+    trainer = cfg.trainer
+    for key in ("fast_dev_run", "overfit_batches"):
+        if trainer.get(key):
+            return f"trainer.{key}={trainer.get(key)}"
+    for key in ("limit_train_batches", "limit_val_batches", "limit_test_batches"):
+        if trainer.get(key) not in (None, 1, 1.0):
+            return f"trainer.{key}={trainer.get(key)}"
+    return None
+
+
 def checkpoint_callbacks(cfg: DictConfig, has_validation: bool) -> list[L.Callback]:
     callbacks = []
     for node in (cfg.get("callbacks") or {}).values():
@@ -78,6 +92,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     results_path = out_dir / RESULTS_FILE
     # Lightning sets the rank of the processes it starts from their environment
     rank_zero = rank_zero_only.rank == 0
+    route_lightning_logs()
+    if rank_zero:
+        log.info("run folder: %s", out_dir)
     if rank_zero:
         check_output_folder(cfg)
     choices = hydra_choices()
@@ -97,13 +114,19 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule.prepare_splits()  # a missing data folder stops the run here, before training
     model = build_model(cfg, datamodule)
 
-    logger = build(cfg.logger) if cfg.get("logger") else False
+    debug = debug_reason(cfg)
+    if debug and rank_zero:
+        log.info("debug run (%s): no logger, results.json status 'debug'", debug)
+    logger = build(cfg.logger) if cfg.get("logger") and not debug else False
     summary = EpochSummary()
     checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
     callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
     if cfg.get("weight_averaging"):
         callbacks.append(instantiate(cfg.weight_averaging))
-    trainer_kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints)}
+    trainer_kwargs: dict[str, Any] = {
+        "enable_checkpointing": bool(checkpoints),
+        "enable_progress_bar": progress_bar_wanted(cfg.trainer.get("enable_progress_bar")),
+    }
     if datamodule.val_size == 0:
         trainer_kwargs["limit_val_batches"] = 0
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, **trainer_kwargs)
@@ -130,7 +153,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         if not trainer.is_global_zero:
             return {}
         results = {
-            "status": "diverged" if diverged else "completed",
+            "status": "diverged" if diverged else "debug" if debug else "completed",
+            "debug_reason": debug,
             "divergence_reason": getattr(model, "divergence_reason", None),
             "seed": cfg.seed,
             "device": device_name(trainer.strategy.root_device),

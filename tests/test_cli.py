@@ -423,3 +423,37 @@ def test_a_corrupt_uncompressed_mnist_file_is_refused_and_leaves_no_run_folder(m
     last = proc.stderr.strip().splitlines()[-1]
     assert "t10k-labels-idx1-ubyte fails its md5 checksum" in last, last
     assert not run.exists()
+
+
+@pytest.mark.slow
+def test_console_without_a_terminal_is_one_line_per_message_and_per_epoch(tmp_path):
+    proc = run_train([*TINY, "trainer.max_epochs=2", "logger=csv", f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    lines = [line for line in out.splitlines() if line.strip()]
+    # the run folder first, then Lightning's messages once each, in Hydra's format
+    assert lines[0].endswith(f"run folder: {tmp_path}")
+    assert sum("GPU available" in line for line in lines) == 1
+    assert "💡" not in out and "smaller than the logging interval" not in out
+    # no progress bar in a log: one summary line per epoch instead
+    assert "it/s" not in out and "\r" not in out
+    assert [line.split(" - ")[1].split(" |")[0] for line in lines if "] - epoch " in line] == [
+        "epoch 1/2",
+        "epoch 2/2",
+    ]
+    assert (tmp_path / "train.log").read_text().count("GPU available") == 1
+
+
+@pytest.mark.slow
+def test_a_multirun_ends_with_its_jobs_table_and_the_report_command(tmp_path):
+    proc = run_train(["-m", *TINY, "logger=none", "seed=0,1", f"hydra.sweep.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tail = proc.stdout.strip().splitlines()[-5:]
+    assert tail[0].split() == ["job", "swept", "status", "error", "goodness", "%", "error", "head", "%"]
+    assert tail[1].split()[:3] == ["0", "seed=0", "completed"] and tail[2].split()[:3] == [
+        "1",
+        "seed=1",
+        "completed",
+    ]
+    assert tail[3].startswith("every job: ") and "seed" not in tail[3]
+    assert tail[4] == f"report: python -m ff_lightning.report {tmp_path}"

@@ -196,3 +196,20 @@ def test_hydra_choices_spell_a_list_of_options_one_way(tmp_path):
     choices = hydra_choices()
     assert choices["trick"] == "[jitter,ema]" and choices["experiment"] == "paper_mnist"
     assert choices["activation"] == "relu" and not any(k.startswith("hydra") for k in choices)
+
+
+@pytest.mark.parametrize("preset", ["fast_dev_run", "overfit", "limit", "profiler"])
+def test_debug_presets_run_and_never_write_a_completed_result_or_a_wandb_run(preset, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    overrides = [o for o in tiny_overrides() if o != "logger=none"]
+    results = train(compose_cfg([*overrides, "logger=wandb", f"debug={preset}"], tmp_path))
+    assert results["status"] == "debug" and results["debug_reason"].startswith("trainer.")
+    assert json.loads((tmp_path / "results.json").read_text())["status"] == "debug"
+    assert results["wandb"] is None and not (tmp_path / "wandb").exists()
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_trainer_setting_that_trains_on_a_few_batches_makes_a_debug_run(tmp_path):
+    # the flag a Lightning user types, without the preset
+    results = train(compose_cfg(tiny_overrides("+trainer.fast_dev_run=true"), tmp_path))
+    assert results["status"] == "debug" and results["debug_reason"] == "trainer.fast_dev_run=True"
