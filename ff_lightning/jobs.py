@@ -13,7 +13,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from ff_lightning.errors import UserInputError
@@ -145,8 +145,16 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
                     shown = " ".join(o for o in overrides if not o.startswith("hydra."))
                     message = f"job {num} ({shown}): {message}"
                 raise UserInputError(message) from None
+        make_study_folder(cfg)
     HydraConfig.instance().cfg = None  # Hydra's own run sets it again
     return len(jobs)
+
+
+def make_study_folder(cfg: DictConfig) -> None:
+    """The folder of a search's SQLite study (hparams_search), which SQLite will not make."""
+    storage = str(OmegaConf.select(cfg, "hydra.sweeper.storage", default="") or "")
+    if storage.startswith("sqlite:///"):
+        Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
 def check_job(cfg: DictConfig, first: bool = True) -> None:

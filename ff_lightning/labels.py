@@ -64,7 +64,9 @@ def several_wrong_labels(
     if logits is None:
         probs = torch.ones(labels.shape[0], num_classes, device=labels.device)
     else:
-        probs = torch.softmax(logits.float(), dim=1)
+        # a head whose weights ran away gives NaN beliefs: those rows draw uniformly, so that
+        # the run trains on to the end of its epoch, where the divergence check stops it
+        probs = torch.nan_to_num(torch.softmax(logits.float(), dim=1), nan=0.0)
     probs = probs.scatter(1, labels.unsqueeze(1), 0.0)
     # a belief that underflowed to 0 would leave too few labels to draw k of them from
     probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)

@@ -209,11 +209,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         finish_wandb(logger)
     if results.get("divergence_reason"):
         log.warning("diverged: %s", results["divergence_reason"])
+    # without the test set (test=false, a search), the validation errors the run was judged on
+    split = "test" if cfg.get("test", True) else "val"
     log.info(
-        "%s: test/error_goodness %s, test/error_head %s -> %s%s",
+        "%s: %s/error_goodness %s, %s/error_head %s -> %s%s",
         results["status"],
-        _pct(results["test/error_goodness"]),
-        _pct(results["test/error_head"]),
+        split,
+        _pct(results[f"{split}/error_goodness"]),
+        split,
+        _pct(results[f"{split}/error_head"]),
         results_path,
         "".join(f" ({mode} at chance level)" for mode, v in (results.get("at_chance") or {}).items() if v),
     )

@@ -42,6 +42,8 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
     """Reject `group=option` overrides that name no option, listing the allowed ones."""
     groups = group_options(conf_dir)
     for group, values in _group_overrides(args):
+        if group == "hparams_search" and values != "null":
+            _check_optuna_installed()
         if group not in groups:
             continue
         if group.startswith("hydra/"):
@@ -52,6 +54,15 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
             if value in ("", "null") or value in allowed:
                 continue
             raise UserInputError(f"{group}={value} is not an option; choose one of: {', '.join(allowed)}")
+
+
+def _check_optuna_installed() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None:
+        raise UserInputError(
+            "hparams_search needs Hydra's Optuna sweeper: pip install -e '.[optuna]' (hydra-optuna-sweeper)"
+        )
 
 
 _KEY_OVERRIDE = re.compile(r"^(?P<key>[A-Za-z_][\w.]*)=")
@@ -268,6 +279,29 @@ def check_settings(cfg: DictConfig) -> None:
                 raise UserInputError(f"every value in {key} must be {spec.describe()}, got {v!r} in {values}")
 
 
+def check_search(cfg: DictConfig, sweeper_target: str) -> None:
+    """A hyper-parameter search (hparams_search: the Optuna sweeper) chooses settings on the
+    validation split: it may never optimise a test metric, and needs a validation split."""
+    if "optuna" not in sweeper_target.lower():
+        return
+    metric = str(cfg.get("optimized_metric") or "")
+    if not metric.startswith("val/"):
+        raise UserInputError(
+            f"optimized_metric={metric} cannot be searched: a search optimises a validation metric "
+            "(val/error_goodness or val/error_head), never the test set's"
+        )
+    if not cfg.dataset.get("val_size"):
+        raise UserInputError("a search needs a validation split: dataset.val_size must be above 0")
+
+
+def _sweeper_target() -> str:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    return str(OmegaConf.select(HydraConfig.get(), "sweeper._target_", default="") or "")
+
+
 def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> None:
     """Settings that compose but make no sense; each error names the setting and what it allows.
 
@@ -275,6 +309,7 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
     """
     _check_without(choices or {})
     check_settings(cfg)
+    check_search(cfg, _sweeper_target())
     dims = cfg.model.get("hidden_dims")
     if dims is not None:
         from_layer = cfg.model.get("goodness_from_layer", 0)

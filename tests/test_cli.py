@@ -457,3 +457,57 @@ def test_a_multirun_ends_with_its_jobs_table_and_the_report_command(tmp_path):
     ]
     assert tail[3].startswith("every job: ") and "seed" not in tail[3]
     assert tail[4] == f"report: python -m ff_lightning.report {tmp_path}"
+
+
+STUDY = "best_mnist_optuna"
+
+
+def study_trials(db: Path) -> list[tuple[str, float | None]]:
+    import optuna
+
+    study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{db}")
+    return [(t.state.name, t.value) for t in study.trials]
+
+
+@pytest.mark.slow
+def test_an_optuna_study_runs_records_diverged_trials_as_failed_and_resumes(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="the optuna extra is not installed")
+    db = tmp_path / "study" / "optuna.db"  # a folder that does not exist yet: train.py makes it
+    tiny = [*TINY, "dataset.val_size=200", "trainer.check_val_every_n_epoch=1", "logger=none"]
+    search = ["-m", "hparams_search=best_mnist_optuna", *tiny, f"hydra.sweeper.storage=sqlite:///{db}"]
+    first = run_train([*search, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={tmp_path / 'a'}"])
+    assert first.returncode == 0, first.stderr[-3000:]
+    trials = study_trials(db)
+    assert [state for state, _ in trials] == ["COMPLETE", "COMPLETE"]
+    assert all(0 < value <= 100 for _, value in trials)
+    # each trial's value is its validation error; the test set was never run
+    results = results_under(tmp_path / "a")
+    assert [r["val/error_goodness"] for r in results] == [value for _, value in trials]
+    assert all(r["test/error_goodness"] is None for r in results)
+    # the same command again goes on with the stored study; a diverged trial is failed, never a
+    # value (such as 0) for the sampler to prefer, and the study goes on past it
+    again = run_train(
+        [*search, "hydra.sweeper.n_trials=1", "model.optimizer.lr=1e30", f"hydra.sweep.dir={tmp_path / 'b'}"]
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert study_trials(db)[2] == ("FAIL", None)
+    assert results_under(tmp_path / "b")[0]["status"] == "diverged"
+
+
+def test_a_search_on_a_test_metric_is_refused_with_one_line(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="the optuna extra is not installed")
+    proc = run_train(
+        [
+            "-m",
+            "hparams_search=best_mnist_optuna",
+            "optimized_metric=test/error_goodness",
+            f"hydra.sweep.dir={tmp_path}",
+        ]
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "train.py: error: job 0 (hparams_search=best_mnist_optuna optimized_metric=test/error_goodness): "
+        "optimized_metric=test/error_goodness cannot be searched: a search optimises a validation metric "
+        "(val/error_goodness or val/error_head), never the test set's"
+    ]
+    assert not any(tmp_path.iterdir())

@@ -80,6 +80,15 @@ def test_hard_wrong_labels_survive_a_belief_that_underflows():
         assert sorted(several_wrong_labels(torch.tensor([0]), 3, 2, logits)[:, 0].tolist()) == [1, 2]
 
 
+def test_hard_wrong_labels_from_a_diverged_head_are_drawn_uniformly():
+    # non-finite logits (a head whose weights ran away) must not stop the run before the
+    # divergence check at the end of the epoch can record it
+    logits = torch.tensor([[float("nan"), 1.0, 2.0], [float("inf"), float("inf"), 0.0]])
+    for _ in range(20):
+        drawn = several_wrong_labels(torch.tensor([0, 2]), 3, 1, logits)[0]
+        assert drawn[0].item() in (1, 2) and drawn[1].item() in (0, 1)
+
+
 def test_several_wrong_labels_are_distinct_never_true_and_all_of_them_for_k_9():
     torch.manual_seed(0)
     labels = torch.randint(0, 10, (500,))
