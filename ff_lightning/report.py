@@ -179,26 +179,8 @@ def _save(fig: Any, path: Path, dpi: int) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def plot_errors(key: str, rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(rows) + 2), 3.5))
-    width = 0.38
-    for j, (mode, label) in enumerate(zip(MODES, ("goodness", "head"), strict=True)):
-        means = [statistics.mean(r[mode]) if r[mode] else float("nan") for r in rows]
-        stds = [statistics.stdev(r[mode]) if len(r[mode]) > 1 else 0.0 for r in rows]
-        xs = [i + (j - 0.5) * width for i in range(len(rows))]
-        ax.bar(xs, means, width, yerr=stds, capsize=3, label=label)
-    ax.set_xticks(range(len(rows)), [r["value"] for r in rows], rotation=20)
-    ax.set_xlabel(key)
-    ax.set_ylabel("test error (%)")
-    ax.set_title(f"test error by {key} (mean +- std over seeds)")
-    ax.legend()
-    fig.tight_layout()
-    _save(fig, path, dpi=120)
+def _file_part(key: str) -> str:
+    return key.replace("/", "_").replace(".", "_")
 
 
 def _by_model(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -220,58 +202,174 @@ def _mean_weights(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     }
 
 
-def plot_weights(ff: dict[str, Any], bp: dict[str, Any] | None, path: Path) -> None:
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    layers = list(ff)
-    fig, ax = plt.subplots(figsize=(1.4 * len(layers) + 2, 3.5))
+    return plt
+
+
+def fixed_settings(runs: list[dict[str, Any]], per_run: list[dict[str, str]]) -> str:
+    """What every run shared on its command line (seed and folders aside): a figure's caption."""
+    typed = [[o for o in run.get("overrides", []) if not o.startswith("hydra.")] for run in runs]
+    shared = [o for o in (typed[0] if typed else []) if all(o in t for t in typed)]
+    shared = [o for o in shared if o.partition("=")[0] not in IGNORED_KEYS]
+    return "fixed: " + (" ".join(shared) if shared else "the defaults")
+
+
+def _caption(fig: Any, text: str) -> None:
+    import textwrap
+
+    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 110)), fontsize=7, va="bottom", ha="left")
+
+
+def _seeds_phrase(counts: list[int], pooled: bool = False) -> str:
+    """What a bar stands for: one run, or the mean and spread of several (seeds, or all the runs
+    of a value when other swept settings are pooled into it)."""
+    low, high = min(counts, default=0), max(counts, default=0)
+    if high <= 1:
+        return "one run per setting, no error bars"
+    spread = f"{low}-{high}" if low != high else str(high)
+    return f"mean +- std over {spread} {'runs' if pooled else 'seeds'}"
+
+
+def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, pooled: bool = False) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 2), 4.2))
     width = 0.38
-    ax.bar(
-        [i - width / 2 for i in range(len(layers))], [ff[k]["mean_abs"] for k in layers], width, label="FF"
-    )
-    if bp:
-        ax.bar(
-            [i + width / 2 for i in range(len(layers))],
-            [bp[k]["mean_abs"] for k in layers],
-            width,
-            label="BP",
-        )
-    ax.set_xticks(range(len(layers)), layers)
-    ax.set_yscale("log")
-    ax.set_ylabel("mean |w|")
-    ax.set_title("per-layer weight magnitude" + (": FF vs backprop" if bp else ""))
+    counts = [len(r[mode]) for r in rows for mode in MODES]
+    for j, (mode, label) in enumerate(zip(MODES, ("goodness", "head"), strict=True)):
+        means = [statistics.mean(r[mode]) if r[mode] else float("nan") for r in rows]
+        # a bar's spread only where there are seeds to spread
+        stds = [statistics.stdev(r[mode]) if len(r[mode]) > 1 else 0.0 for r in rows]
+        xs = [i + (j - 0.5) * width for i in range(len(rows))]
+        ax.bar(xs, means, width, yerr=stds if max(counts, default=0) > 1 else None, capsize=3, label=label)
+    ax.set_xticks(range(len(rows)), [r["value"] for r in rows], rotation=20)
+    ax.set_xlabel(key)
+    ax.set_ylabel("test error (%)")
+    ax.set_title(f"test error by {key} ({_seeds_phrase(counts, pooled)})", fontsize=10)
     ax.legend()
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _caption(fig, caption)
     _save(fig, path, dpi=120)
 
 
-def plot_histograms(examples: dict[str, dict[str, Any]], path: Path) -> None:
-    """One panel per layer, one histogram per model (the first run of each)."""
-    import matplotlib
+def variants(
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]
+) -> dict[str, list[dict]]:
+    """The runs of each setting the sweep compared (the swept keys' values, and the model),
+    seeds pooled: `activation=tanh model=backprop_mlp` -> its runs with weight statistics."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run, values in zip(runs, per_run, strict=True):
+        if not run.get("weights") or run.get("status") != "completed":
+            continue
+        parts = [f"{k}={values.get(k, '(default)')}" for k in keys if k != "model"]
+        parts.append(values.get("model", "ff_mlp"))
+        out[" ".join(parts)].append(run)
+    return out
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    layers = sorted(
-        {layer for w in examples.values() for layer in w}, key=lambda s: int(s.removeprefix("layer"))
-    )
-    fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 3), squeeze=False)
+def _layers(runs: list[dict[str, Any]]) -> list[str]:
+    names = {layer for run in runs for layer in run.get("weights", {})}
+    return sorted(names, key=lambda s: int(s.removeprefix("layer")))
+
+
+def plot_weights(groups: dict[str, list[dict[str, Any]]], path: Path, caption: str) -> None:
+    """Mean |w| per layer, one bar per setting (never averaged across the swept values), on a
+    linear axis; error bars over seeds where a setting has several."""
+    plt = _pyplot()
+    layers = _layers([r for rs in groups.values() for r in rs])
+    names = list(groups)
+    width = 0.8 / max(len(names), 1)
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(layers) * max(len(names), 1) + 2), 4.2))
+    for j, name in enumerate(names):
+        values = [[r["weights"][k]["mean_abs"] for r in groups[name] if k in r["weights"]] for k in layers]
+        means = [statistics.mean(v) if v else float("nan") for v in values]
+        stds = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in values]
+        xs = [i - 0.4 + width * (j + 0.5) for i in range(len(layers))]
+        several = any(len(v) > 1 for v in values)
+        ax.bar(xs, means, width, yerr=stds if several else None, capsize=2, label=name)
+    ax.set_xticks(range(len(layers)), layers)
+    ax.set_ylabel("mean |w| (linear axis)")
+    counts = [len(rs) for rs in groups.values()]
+    ax.set_title(f"weight magnitude per layer and setting ({_seeds_phrase(counts)})")
+    ax.legend(fontsize=7)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _caption(fig, caption)
+    _save(fig, path, dpi=120)
+
+
+def plot_histograms(groups: dict[str, list[dict[str, Any]]], path: Path, caption: str) -> None:
+    """One panel per layer, one histogram per setting, each from that setting's first seed."""
+    plt = _pyplot()
+    layers = _layers([r for rs in groups.values() for r in rs])
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.4 * len(layers), 3.6), squeeze=False)
     for ax, layer in zip(axes[0], layers, strict=True):
-        for model, weights in examples.items():
-            if layer not in weights or "hist_counts" not in weights[layer]:
+        for name, runs in groups.items():
+            first = min(runs, key=lambda r: r.get("seed", 0))
+            weights = first["weights"].get(layer)
+            if not weights or "hist_counts" not in weights:
                 continue
-            lo, hi = weights[layer]["hist_range"]
-            counts = weights[layer]["hist_counts"]
+            lo, hi = weights["hist_range"]
+            counts = weights["hist_counts"]
             step = (hi - lo) / len(counts)
-            ax.stairs(counts, [lo + i * step for i in range(len(counts) + 1)], label=model, fill=False)
+            edges = [lo + i * step for i in range(len(counts) + 1)]
+            ax.stairs(counts, edges, label=f"{name} (seed {first.get('seed', '?')})", fill=False)
         ax.set_title(layer)
         ax.set_yscale("log")
+        ax.set_ylabel("weights per bin (log axis)")
         ax.set_xlabel("w")
-    axes[0][0].legend()
-    fig.tight_layout()
+    axes[0][0].legend(fontsize=6)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    _caption(fig, caption)
+    _save(fig, path, dpi=110)
+
+
+def heatmap_cells(
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], rows: str, cols: str, mode: str
+) -> tuple[list[str], list[str], list[list[float | None]], list[list[int]]]:
+    """Mean error (completed runs, not at chance) for each pair of values of two swept settings,
+    in the sweep's order, and how many runs each mean holds."""
+    row_values: list[str] = []
+    col_values: list[str] = []
+    cells: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for run, values in zip(runs, per_run, strict=True):
+        r, c = values.get(rows, "(default)"), values.get(cols, "(default)")
+        row_values += [r] if r not in row_values else []
+        col_values += [c] if c not in col_values else []
+        if run.get("status") == "completed" and run.get(mode) is not None and not _at_chance(run, mode):
+            cells[(r, c)].append(run[mode])
+    means = [
+        [statistics.mean(cells[(r, c)]) if cells[(r, c)] else None for c in col_values] for r in row_values
+    ]
+    counts = [[len(cells[(r, c)]) for c in col_values] for r in row_values]
+    return row_values, col_values, means, counts
+
+
+def plot_heatmap(
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], rows: str, cols: str, path: Path, caption: str
+) -> None:
+    """Test error over two swept settings, one panel per inference mode, each cell annotated."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * 10 + 0.4), squeeze=False)
+    for ax, mode in zip(axes[0], MODES, strict=True):
+        row_values, col_values, means, counts = heatmap_cells(runs, per_run, rows, cols, mode)
+        grid = [[float("nan") if v is None else v for v in line] for line in means]
+        image = ax.imshow(grid, cmap="viridis_r", aspect="auto")
+        ax.set_xticks(range(len(col_values)), col_values, rotation=30)
+        ax.set_yticks(range(len(row_values)), row_values)
+        ax.set_xlabel(cols)
+        ax.set_ylabel(rows)
+        for i, line in enumerate(means):
+            for j, value in enumerate(line):
+                text = "n/a" if value is None else f"{value:.2f}\n({counts[i][j]})"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+        ax.set_title(f"{mode.removeprefix('test/')} (%): mean (runs)")
+        fig.colorbar(image, ax=ax)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _caption(fig, caption)
     _save(fig, path, dpi=110)
 
 
@@ -306,34 +404,51 @@ def build_report(
     # each run's resolved config is read once, for all the tables
     per_run = run_settings(runs)
     keys = swept_keys(runs, per_run) or ["model"]
+    caption = fixed_settings(runs, per_run)
+    parts += ["", f"Settings every run shared ({caption.removeprefix('fixed: ')}) are not repeated below."]
     for key in keys:
         rows = summarise(runs, per_run, key)
         parts += ["", f"## {key}", "", markdown_table(key, rows)]
-        fig = out_dir / f"error_by_{key.replace('/', '_').replace('.', '_')}.png"
-        plot_errors(key, rows, fig)
+        fig = out_dir / f"error_by_{_file_part(key)}.png"
+        others = [k for k in keys if k != key]
+        pooled = f"; pooled over {', '.join(others)}" if others else ""
+        plot_errors(key, rows, fig, caption + pooled, pooled=bool(others))
         figures.append(fig)
         parts += ["", f"![test error by {key}]({fig.name})"]
-
-    models = _by_model(runs)
-    if models:
-        ff_runs = models.get("ff_mlp") or next(iter(models.values()))
-        ff = _mean_weights(ff_runs)
-        bp = (
-            _mean_weights(models["backprop_mlp"]) if "backprop_mlp" in models and "ff_mlp" in models else None
+    if len(keys) >= 2:
+        # the first two swept settings against each other (the rest pooled)
+        rows_key, cols_key = keys[0], keys[1]
+        fig = out_dir / f"heatmap_{_file_part(rows_key)}_by_{_file_part(cols_key)}.png"
+        others = keys[2:]
+        plot_heatmap(
+            runs,
+            per_run,
+            rows_key,
+            cols_key,
+            fig,
+            caption + (f"; pooled over {', '.join(others)}" if others else ""),
         )
+        figures.append(fig)
+        parts += ["", f"## {rows_key} by {cols_key}", "", f"![test error heatmap]({fig.name})"]
+
+    groups = variants(runs, per_run, keys)
+    if groups:
         parts += ["", "## Weights"]
-        if bp:
+        models = _by_model(runs)
+        both = "backprop_mlp" in models and "ff_mlp" in models
+        if both:
+            ff, bp = _mean_weights(models["ff_mlp"]), _mean_weights(models["backprop_mlp"])
             parts += [
                 "",
-                "Mean over runs of each model; ratio = FF / backprop.",
+                "Mean over the runs of each model; ratio = FF / backprop.",
                 "",
                 ratio_table(weight_ratios(ff, bp)),
             ]
-        fig = out_dir / "weights_ff_vs_bp.png" if bp else out_dir / "weights.png"
-        plot_weights(ff, bp, fig)
+        fig = out_dir / ("weights_ff_vs_bp.png" if both else "weights.png")
+        plot_weights(groups, fig, caption)
         figures.append(fig)
         hist = out_dir / "weight_histograms.png"
-        plot_histograms({name: rs[0]["weights"] for name, rs in models.items()}, hist)
+        plot_histograms(groups, hist, caption)
         figures.append(hist)
         parts += ["", f"![weights]({fig.name})", "", f"![weight histograms]({hist.name})"]
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from ff_lightning.report import build_report, swept_keys
+from ff_lightning.report import build_report, load_runs, swept_keys
 from tests.conftest import run_report
 
 
@@ -193,3 +193,50 @@ def test_the_reports_wandb_run_joins_the_sweeps_project_entity_and_group(sweep):
         "entity": "lab",
         "group": "threshold_ablation/2026-12-01_10-00-00",
     }
+
+
+def _grid_run(folder: Path, activation: str, k: str, seed: int, error: float) -> None:
+    folder.mkdir(parents=True)
+    results = {
+        "status": "completed",
+        "seed": seed,
+        "choices": {"activation": activation, "model": "ff_mlp", "logger": "csv"},
+        "overrides": [f"activation={activation}", f"threshold.k={k}", f"seed={seed}", "experiment=smoke"],
+        "test/error_goodness": error,
+        "test/error_head": error + 1.0,
+        "weights": {
+            "layer0": {"mean_abs": 0.1 * (1 + seed), "std": 0.2, "hist_range": [-1, 1], "hist_counts": [1, 2]}
+        },
+    }
+    (folder / "results.json").write_text(json.dumps(results))
+
+
+def test_a_sweep_over_two_settings_gets_a_heatmap_of_their_means(tmp_path):
+    from ff_lightning.report import heatmap_cells, run_settings
+
+    job = 0
+    for activation in ("relu", "tanh"):
+        for k in ("0.5", "1.0", "2.0"):
+            for seed in (0, 1):
+                # error = 10 x k (+1 for tanh) + seed, so each cell's mean is known
+                _grid_run(
+                    tmp_path / str(job), activation, k, seed, 10 * float(k) + (activation == "tanh") + seed
+                )
+                job += 1
+    text, figures = build_report(tmp_path)
+    runs, _ = load_runs(tmp_path)
+    rows, cols, means, counts = heatmap_cells(
+        runs, run_settings(runs), "activation", "threshold.k", "test/error_goodness"
+    )
+    assert rows == ["relu", "tanh"] and cols == ["0.5", "1.0", "2.0"]
+    assert means == [[5.5, 10.5, 20.5], [6.5, 11.5, 21.5]] and counts == [[2, 2, 2], [2, 2, 2]]
+    heatmap = tmp_path / "heatmap_activation_by_threshold_k.png"
+    assert heatmap in figures and heatmap.stat().st_size > 0
+    assert "## activation by threshold.k" in text
+    # every run shared experiment=smoke: the caption names it, the tables do not repeat it
+    assert "experiment=smoke" in text.split("## activation")[0]
+    # weights per setting (never averaged over the swept values): one group per (activation, k)
+    from ff_lightning.report import variants
+
+    groups = variants(runs, run_settings(runs), ["activation", "threshold.k"])
+    assert len(groups) == 6 and all(len(g) == 2 for g in groups.values())
