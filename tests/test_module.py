@@ -50,6 +50,52 @@ def test_later_layer_loss_sends_no_gradient_to_earlier_layers():
     assert third.linear.weight.grad is not None and third.linear.weight.grad.abs().sum() > 0
 
 
+class RecordsEachBackward(FFModule):
+    """FFModule that notes, at each backward of a training step, which parameters' gradients it
+    changed (by name prefix: net.layers.0, ..., head)."""
+
+    def on_train_start(self) -> None:
+        self.touched: list[set[str]] = []
+
+    def manual_backward(self, loss: torch.Tensor, *args, **kwargs) -> None:
+        before = {n: None if p.grad is None else p.grad.clone() for n, p in self.named_parameters()}
+        super().manual_backward(loss, *args, **kwargs)
+        changed = set()
+        for name, param in self.named_parameters():
+            old = before[name]
+            if param.grad is not None and (old is None or not torch.equal(old, param.grad)):
+                changed.add(name.rsplit(".", 2)[0] if name.startswith("net.layers.") else name.split(".")[0])
+        self.touched.append(changed)
+
+
+@pytest.mark.parametrize(
+    "tricks",
+    [
+        {},
+        {"negatives": "hard", "objective": "symba", "goodness_from_layer": 0, "input_dropout": 0.2},
+        {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3},
+    ],
+)
+def test_training_keeps_every_layers_gradient_local(tricks):
+    """In the real training step (_train_minibatch), each layer's loss reaches that layer's
+    parameters only, never the layer below, and the head's loss only the head."""
+    torch.manual_seed(0)
+    module = RecordsEachBackward(
+        input_dim=64,
+        num_classes=10,
+        hidden_dims=[16, 16, 16],
+        activation=nn.ReLU(),
+        threshold=constant,
+        optimizer=partial(torch.optim.Adam, lr=1e-2),
+        **tricks,
+    )
+    dm = SyntheticDataModule(num_train=300, num_test=100, input_dim=64, batch_size=100, val_size=0)
+    fit_one_epoch(module, dm)
+    # 3 steps, each: one backward per layer, then the head's
+    expected = [{"net.layers.0"}, {"net.layers.1"}, {"net.layers.2"}, {"head"}]
+    assert module.touched == expected * 3
+
+
 def test_head_loss_sends_no_gradient_into_ff_layers():
     torch.manual_seed(0)
     module = make_module(goodness_from_layer=1)
