@@ -5,7 +5,6 @@ that reports and sweeps treat both alike; for it both fields hold the plain clas
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import lightning.pytorch as L
 import torch
@@ -26,12 +25,9 @@ class BPModule(L.LightningModule):
         hidden_dims: list[int],
         activation: nn.Module,
         optimizer: OptimizerFactory,
-        **ff_only: Any,
     ) -> None:
-        """`ff_only` takes the FF settings (threshold, label mode, ...) that an experiment config
-        may give both models; they mean nothing to a backprop network."""
         super().__init__()
-        self.save_hyperparameters(ignore=["activation", "optimizer", "ff_only"], logger=False)
+        self.save_hyperparameters(ignore=["activation", "optimizer"], logger=False)
         self.hidden_dims = list(hidden_dims)
         dims = [input_dim, *hidden_dims]
         layers: list[nn.Module] = []
@@ -118,12 +114,6 @@ class BPModule(L.LightningModule):
         self._eval_epoch_end("test")
 
 
-def logistic_regression(
-    input_dim: int, num_classes: int, optimizer: OptimizerFactory, **ignored: Any
-) -> BPModule:
-    """The linear baseline: a BPModule with no hidden layer.
-
-    `ignored` takes the widths and activation an experiment sets for every model in a sweep
-    (model=ff_mlp,backprop_mlp,logreg): they do not apply to a linear model.
-    """
+def logistic_regression(input_dim: int, num_classes: int, optimizer: OptimizerFactory) -> BPModule:
+    """The linear baseline: a BPModule with no hidden layer."""
     return BPModule(input_dim, num_classes, hidden_dims=[], activation=nn.Identity(), optimizer=optimizer)

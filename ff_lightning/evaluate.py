@@ -42,7 +42,7 @@ def evaluate(
     checkpoint: str | Path, data_dir: str | None = None, device: str = "cpu", batch_size: int | None = None
 ) -> dict[str, Any]:
     """Test errors (percent) of a checkpoint: overall and per class, in both inference modes."""
-    from ff_lightning.train import build, build_model
+    from ff_lightning.builders import build, build_model
 
     cfg, ckpt = load_checkpoint(Path(checkpoint))
     data_dir = data_dir or os.environ.get("FF_DATA_DIR")

@@ -10,16 +10,15 @@ from typing import Any
 
 import lightning.pytorch as L
 import torch
-from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
+from ff_lightning.builders import build, build_logger, build_model, build_trainer, checkpoint_callbacks
 from ff_lightning.callbacks import BestValidation, EpochSummary
 from ff_lightning.checkpoints import RunState, resolve_ckpt_path
 from ff_lightning.console import progress_bar_wanted, route_lightning_logs
 from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
-from ff_lightning.errors import UserInputError
 from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
 from ff_lightning.loggers import as_list, finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import at_chance, chance_error, write_atomic, write_results
@@ -35,32 +34,6 @@ def device_name(device: torch.device) -> str:
     return f"{device.type} ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
-def build(node: DictConfig, **kwargs: Any) -> Any:
-    """instantiate(), with a bad setting found by the object reported as the user's error."""
-    try:
-        return instantiate(node, **kwargs)
-    except InstantiationException as exc:
-        cause = exc.__cause__
-        if isinstance(cause, UserInputError):
-            raise cause from None
-        if isinstance(cause, ValueError):
-            raise UserInputError(str(cause)) from None
-        raise
-
-
-def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
-    """The model of cfg.model, sized for the datamodule's inputs and classes."""
-    return build(
-        cfg.model,
-        input_dim=datamodule.input_dim,
-        num_classes=datamodule.num_classes,
-        label_mode=datamodule.label_mode,
-        label_scale=datamodule.label_scale,
-        activation=build(cfg.activation),
-        threshold=build(cfg.threshold),
-    )
-
-
 def debug_reason(cfg: DictConfig) -> str | None:
     """The trainer setting that makes this run a check rather than a result (it trains on a few
     batches or on part of the data), e.g. `trainer.fast_dev_run=True`; None for a real run."""
@@ -72,15 +45,6 @@ def debug_reason(cfg: DictConfig) -> str | None:
         if trainer.get(key) not in (None, 1, 1.0):
             return f"trainer.{key}={trainer.get(key)}"
     return None
-
-
-def checkpoint_callbacks(cfg: DictConfig, has_validation: bool) -> list[L.Callback]:
-    callbacks = []
-    for node in (cfg.get("callbacks") or {}).values():
-        if str(node.get("monitor") or "").startswith("val/") and not has_validation:
-            continue  # no validation split: nothing to call "best"
-        callbacks.append(instantiate(node))
-    return callbacks
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -117,7 +81,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     debug = debug_reason(cfg)
     if debug and rank_zero:
         log.info("debug run (%s): no logger, results.json status 'debug'", debug)
-    logger = build(cfg.logger) if cfg.get("logger") and not debug else False
+    logger = build_logger(cfg) if not debug else False
     summary = EpochSummary()
     checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
     callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
@@ -129,7 +93,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     }
     if datamodule.val_size == 0:
         trainer_kwargs["limit_val_batches"] = 0
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, **trainer_kwargs)
+    trainer = build_trainer(cfg, callbacks, logger, **trainer_kwargs)
     results: dict[str, Any] = {}
     try:
         if logger:

@@ -3,8 +3,8 @@ import time
 import lightning.pytorch as L
 import pytest
 
+from ff_lightning.builders import build, build_model
 from ff_lightning.callbacks import EpochSummary
-from ff_lightning.train import build, build_model
 from tests.conftest import compose_cfg, tiny_overrides
 
 SLEEP = 0.6

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
+from ff_lightning.builders import build
 from ff_lightning.data.augment import jitter
 from ff_lightning.data.mnist import MNISTDataModule
 from ff_lightning.errors import UserInputError
-from ff_lightning.train import build
 
 
 def test_jitter_shifts_each_image_by_at_most_the_limit_and_keeps_its_pixels():

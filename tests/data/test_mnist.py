@@ -4,9 +4,9 @@ import shutil
 import pytest
 import torch
 
+from ff_lightning.builders import build, build_model
 from ff_lightning.data.mnist import FILES, MNISTDataModule, load_mnist
 from ff_lightning.errors import UserInputError
-from ff_lightning.train import build, build_model
 from tests.conftest import compose_cfg
 
 
