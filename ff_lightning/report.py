@@ -283,7 +283,7 @@ def plot_weights(groups: dict[str, list[dict[str, Any]]], path: Path, caption: s
     layers = _layers([r for rs in groups.values() for r in rs])
     names = list(groups)
     width = 0.8 / max(len(names), 1)
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(layers) * max(len(names), 1) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(layers) * max(len(names), 1) + 2) + 3, 4.2))
     for j, name in enumerate(names):
         values = [[r["weights"][k]["mean_abs"] for r in groups[name] if k in r["weights"]] for k in layers]
         means = [statistics.mean(v) if v else float("nan") for v in values]
@@ -294,8 +294,9 @@ def plot_weights(groups: dict[str, list[dict[str, Any]]], path: Path, caption: s
     ax.set_xticks(range(len(layers)), layers)
     ax.set_ylabel("mean |w| (linear axis)")
     counts = [len(rs) for rs in groups.values()]
-    ax.set_title(f"weight magnitude per layer and setting ({_seeds_phrase(counts)})")
-    ax.legend(fontsize=7)
+    ax.set_title(f"weight magnitude per layer and setting ({_seeds_phrase(counts)})", fontsize=10)
+    # beside the axes, never over a bar
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     _caption(fig, caption)
     _save(fig, path, dpi=120)
