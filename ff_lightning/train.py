@@ -18,7 +18,8 @@ from ff_lightning.builders import build, build_logger, build_model, build_traine
 from ff_lightning.callbacks import BestValidation, EpochSummary
 from ff_lightning.checkpoints import RunState, resolve_ckpt_path
 from ff_lightning.console import progress_bar_wanted, route_lightning_logs
-from ff_lightning.distributed import ddp_children_run_this_job, gather_digests
+from ff_lightning.ddp_jobs import ddp_children_run_this_job
+from ff_lightning.distributed import gather_digests
 from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
 from ff_lightning.loggers import as_list, finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import at_chance, chance_error, write_atomic, write_results
