@@ -108,6 +108,26 @@ def swept_keys(runs: list[dict[str, Any]], per_run: list[dict[str, str]] | None 
     ]
 
 
+def declared_sweep(sweep_dir: Path) -> list[str] | None:
+    """What the sweep swept, as Hydra recorded it in SWEEP_DIR/multirun.yaml: the keys of its
+    sweep overrides (`activation=relu,tanh`, `choice(...)`, `range(...)`; seeds aside) and, for a
+    search, the sweeper's parameters. None without that file (a folder of several sweeps)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    path = sweep_dir / "multirun.yaml"
+    if not path.is_file():
+        return None
+    cfg = OmegaConf.load(path)
+    task = OmegaConf.select(cfg, "hydra.overrides.task", default=None) or []
+    keys: list[str] = []
+    for override in OverridesParser.create().parse_overrides([str(t) for t in task]):
+        key = override.key_or_group.lstrip("+~")
+        if override.is_sweep_override() and key not in IGNORED_KEYS and key not in keys:
+            keys.append(key)
+    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
+    return keys + [str(k) for k in params if str(k) not in keys]
+
+
 def _follows(per_run: list[dict[str, str]], key: str, other: str) -> bool:
     """Whether each value of `other` comes with a single value of `key` in every run."""
     seen: dict[str, str] = {}
@@ -404,7 +424,8 @@ def build_report(
     figures: list[Path] = []
     # each run's resolved config is read once, for all the tables
     per_run = run_settings(runs)
-    keys = swept_keys(runs, per_run) or ["model"]
+    # what Hydra says the sweep swept, else what differs between the runs
+    keys = declared_sweep(sweep_dir) or swept_keys(runs, per_run) or ["model"]
     caption = fixed_settings(runs, per_run)
     parts += ["", f"Settings every run shared ({caption.removeprefix('fixed: ')}) are not repeated below."]
     for key in keys:

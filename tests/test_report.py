@@ -240,3 +240,20 @@ def test_a_sweep_over_two_settings_gets_a_heatmap_of_their_means(tmp_path):
 
     groups = variants(runs, run_settings(runs), ["activation", "threshold.k"])
     assert len(groups) == 6 and all(len(g) == 2 for g in groups.values())
+
+
+def test_the_report_reads_what_the_sweep_declared_in_multirun_yaml(sweep):
+    from ff_lightning.report import declared_sweep
+
+    assert declared_sweep(sweep) is None  # no multirun.yaml: the runs' differences decide
+    (sweep / "multirun.yaml").write_text(
+        "hydra:\n  overrides:\n    task:\n    - threshold=constant,pyramid\n    - seed=0,1\n"
+        "    - experiment=smoke\n    - model.optimizer.lr=choice(0.001,0.002)\n"
+    )
+    assert declared_sweep(sweep) == ["threshold", "model.optimizer.lr"]
+    # an Optuna search declares its dimensions as the sweeper's parameters
+    (sweep / "multirun.yaml").write_text(
+        "hydra:\n  overrides:\n    task:\n    - hparams_search=best_mnist_optuna\n"
+        "  sweeper:\n    params:\n      model.symba_alpha: tag(log, interval(0.02, 0.32))\n"
+    )
+    assert declared_sweep(sweep) == ["model.symba_alpha"]
