@@ -60,7 +60,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     route_lightning_logs()
     if rank_zero:
         log.info("run folder: %s", out_dir)
-    if rank_zero:
         check_output_folder(cfg)
     choices = hydra_choices()
     validate_config(cfg, choices)
