@@ -494,6 +494,7 @@ def test_an_optuna_study_runs_records_diverged_trials_as_failed_and_resumes(tmp_
     assert results_under(tmp_path / "b")[0]["status"] == "diverged"
 
 
+@pytest.mark.slow
 def test_a_search_on_a_test_metric_is_refused_with_one_line(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="the optuna extra is not installed")
     proc = run_train(

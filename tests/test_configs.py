@@ -1,5 +1,7 @@
 """Every option of every config group composes with the real conf/ and instantiates."""
 
+from types import SimpleNamespace
+
 import lightning.pytorch as L
 import pytest
 import torch
@@ -7,6 +9,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger
 
 from ff_lightning.backprop import BPModule
+from ff_lightning.builders import build_model
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.loggers import EpochAxisWandbLogger, as_list
 from ff_lightning.module import FFModule
@@ -64,13 +67,8 @@ def test_dataset(name, tmp_path):
 @pytest.mark.parametrize("name", GROUPS["model"])
 def test_model(name, tmp_path):
     cfg = compose_cfg([f"model={name}", "model.hidden_dims=[20,10]"], tmp_path)
-    model = instantiate(
-        cfg.model,
-        input_dim=784,
-        num_classes=10,
-        activation=instantiate(cfg.activation),
-        threshold=instantiate(cfg.threshold),
-    )
+    mnist_shaped = SimpleNamespace(input_dim=784, num_classes=10, label_mode="overwrite", label_scale=None)
+    model = build_model(cfg, mnist_shaped)
     assert isinstance(model, {"ff_mlp": FFModule, "backprop_mlp": BPModule, "logreg": BPModule}[name])
     # logistic regression keeps no hidden layer whatever widths a sweep sets for every model
     widths = [] if name == "logreg" else [20, 10]

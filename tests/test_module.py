@@ -72,8 +72,13 @@ class RecordsEachBackward(FFModule):
     "tricks",
     [
         {},
-        {"negatives": "hard", "objective": "symba", "goodness_from_layer": 0, "input_dropout": 0.2},
-        {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3},
+        pytest.param(
+            {"negatives": "hard", "objective": "symba", "goodness_from_layer": 0, "input_dropout": 0.2},
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3}, marks=pytest.mark.slow
+        ),
     ],
 )
 def test_training_keeps_every_layers_gradient_local(tricks):

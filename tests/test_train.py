@@ -198,7 +198,10 @@ def test_hydra_choices_spell_a_list_of_options_one_way(tmp_path):
     assert choices["activation"] == "relu" and not any(k.startswith("hydra") for k in choices)
 
 
-@pytest.mark.parametrize("preset", ["fast_dev_run", "overfit", "limit", "profiler"])
+@pytest.mark.parametrize(
+    "preset",
+    ["fast_dev_run", *(pytest.param(p, marks=pytest.mark.slow) for p in ("overfit", "limit", "profiler"))],
+)
 def test_debug_presets_run_and_never_write_a_completed_result_or_a_wandb_run(preset, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     overrides = [o for o in tiny_overrides() if o != "logger=none"]
