@@ -37,12 +37,14 @@ def device_name(device: torch.device) -> str:
 
 def debug_reason(cfg: DictConfig) -> str | None:
     """The trainer setting that makes this run a check rather than a result (it trains on a few
-    batches or on part of the data), e.g. `trainer.fast_dev_run=True`; None for a real run."""
+    batches or on part of the data, or tests on part of the test set), e.g.
+    `trainer.fast_dev_run=True`; None for a real run. Less validation (limit_val_batches, 0 to
+    skip it) changes no result and is left alone."""
     trainer = cfg.trainer
     for key in ("fast_dev_run", "overfit_batches"):
         if trainer.get(key):
             return f"trainer.{key}={trainer.get(key)}"
-    for key in ("limit_train_batches", "limit_val_batches", "limit_test_batches"):
+    for key in ("limit_train_batches", "limit_test_batches"):
         if trainer.get(key) not in (None, 1, 1.0):
             return f"trainer.{key}={trainer.get(key)}"
     return None

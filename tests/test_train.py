@@ -214,5 +214,8 @@ def test_debug_presets_run_and_never_write_a_completed_result_or_a_wandb_run(pre
 
 def test_a_trainer_setting_that_trains_on_a_few_batches_makes_a_debug_run(tmp_path):
     # the flag a Lightning user types, without the preset
-    results = train(compose_cfg(tiny_overrides("+trainer.fast_dev_run=true"), tmp_path))
+    results = train(compose_cfg(tiny_overrides("+trainer.fast_dev_run=true"), tmp_path / "a"))
     assert results["status"] == "debug" and results["debug_reason"] == "trainer.fast_dev_run=True"
+    # less validation changes no result: still a real run
+    results = train(compose_cfg(tiny_overrides("+trainer.limit_val_batches=0"), tmp_path / "b"))
+    assert results["status"] == "completed" and results["debug_reason"] is None
