@@ -16,25 +16,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ff_lightning.report import load_runs, run_settings, swept_keys, wandb_target
+from ff_lightning.report import load_runs, run_settings, sweep_keys, wandb_target
 from ff_lightning.results import write_atomic
 
 SPEC_FILE = "dashboard.json"
 MODES = ("goodness", "head")
 
 
-def group_keys(runs: list[dict[str, Any]]) -> list[str]:
-    """The W&B config keys of what the sweep swept: a config group's option is logged as
-    `choices.<group>`, a setting under its own dotted name."""
+def group_keys(sweep_dir: Path, runs: list[dict[str, Any]]) -> list[str]:
+    """The W&B config keys of what the sweep swept (as the report finds it): a config group's
+    option is logged as `choices.<group>`, a setting under its own dotted name."""
     choices = {k for run in runs for k in run.get("choices", {})}
-    return [f"choices.{k}" if k in choices else k for k in swept_keys(runs, run_settings(runs))]
+    return [f"choices.{k}" if k in choices else k for k in sweep_keys(sweep_dir, runs, run_settings(runs))]
 
 
-def build_workspace(runs: list[dict[str, Any]], target: dict[str, str | None], entity: str) -> Any:
+def build_workspace(
+    runs: list[dict[str, Any]], keys: list[str], target: dict[str, str | None], entity: str
+) -> Any:
     import wandb_workspaces.reports.v2 as wr
     import wandb_workspaces.workspaces as ws
 
-    keys = group_keys(runs)
     layers = sorted({layer for run in runs for layer in run.get("weights", {})})
     # mean and spread over the runs that share the swept settings (the seeds)
     pooled = {"groupby_aggfunc": "mean", "groupby_rangefunc": "stddev"}
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         target["project"] = args.project
     offline = args.offline or os.environ.get("WANDB_MODE") in ("offline", "disabled", "dryrun")
     entity = args.entity or target["entity"] or (None if offline else default_entity())
-    workspace = build_workspace(runs, target, entity or "ENTITY")
+    workspace = build_workspace(runs, group_keys(args.sweep_dir, runs), target, entity or "ENTITY")
     path = args.sweep_dir / SPEC_FILE
     write_atomic(path, json.dumps(spec_of(workspace), indent=1) + "\n")
     print(f"wrote {path}: W&B workspace '{workspace.name}' for group {target['group']}")

@@ -166,14 +166,12 @@ def check_job(cfg: DictConfig, first: bool = True) -> None:
         from ff_lightning.checkpoints import check_checkpoint
 
         check_checkpoint(str(ckpt), cfg)
-    from ff_lightning.loggers import wandb_settings
+    from ff_lightning.loggers import check_online_login, wandb_settings
 
     wandb = wandb_settings(cfg.get("logger"))
     mode = os.environ.get("WANDB_MODE") or (wandb.get("mode", "auto") if wandb is not None else "auto")
     if first and wandb is not None and mode == "online":
         # asked for explicitly: a login that cannot work is the user's to fix, not to hide
-        from ff_lightning.loggers import check_online_login
-
         check_online_login()
 
 

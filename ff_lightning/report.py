@@ -30,7 +30,7 @@ def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:
     """All readable results.json under sweep_dir, and the job folders (holding .hydra/ or an
     unreadable results.json) that have none: those count as failed."""
     runs, unreadable = [], []
-    for path in sorted(sweep_dir.rglob("results.json"), key=_sweep_order):
+    for path in sorted(sweep_dir.rglob("results.json"), key=sweep_order):
         run = read_results(path)
         if run is None:
             unreadable.append(path.parent)
@@ -39,10 +39,10 @@ def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:
         runs.append(run)
     done = {Path(r["_dir"]) for r in runs}
     failed = {p.parent for p in sweep_dir.rglob(".hydra") if p.parent not in done}
-    return runs, sorted(failed | set(unreadable), key=_sweep_order)
+    return runs, sorted(failed | set(unreadable), key=sweep_order)
 
 
-def _sweep_order(path: Path) -> list[tuple[int, int | str]]:
+def sweep_order(path: Path) -> list[tuple[int, int | str]]:
     """Job folders in the order the sweep ran them: 2/ before 10/ (Hydra numbers them)."""
     return [(0, int(part)) if part.isdigit() else (1, part) for part in path.parts]
 
@@ -126,6 +126,11 @@ def declared_sweep(sweep_dir: Path) -> list[str] | None:
             keys.append(key)
     params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
     return keys + [str(k) for k in params if str(k) not in keys]
+
+
+def sweep_keys(sweep_dir: Path, runs: list[dict[str, Any]], per_run: list[dict[str, str]]) -> list[str]:
+    """What the sweep compared: what Hydra says it swept, else what differs between the runs."""
+    return declared_sweep(sweep_dir) or swept_keys(runs, per_run)
 
 
 def _follows(per_run: list[dict[str, str]], key: str, other: str) -> bool:
@@ -231,11 +236,20 @@ def _pyplot() -> Any:
     return plt
 
 
-def fixed_settings(runs: list[dict[str, Any]], per_run: list[dict[str, str]]) -> str:
+def typed_overrides(run: dict[str, Any] | None) -> list[str]:
+    """The overrides the run's command line set, Hydra's own aside."""
+    return [o for o in (run or {}).get("overrides", []) if not o.startswith("hydra.")]
+
+
+def shared_overrides(runs: list[dict[str, Any]]) -> list[str]:
+    """The overrides every run's command line set alike, in the order the first run typed them."""
+    typed = [typed_overrides(run) for run in runs]
+    return [o for o in (typed[0] if typed else []) if all(o in t for t in typed)]
+
+
+def fixed_settings(runs: list[dict[str, Any]]) -> str:
     """What every run shared on its command line (seed and folders aside): a figure's caption."""
-    typed = [[o for o in run.get("overrides", []) if not o.startswith("hydra.")] for run in runs]
-    shared = [o for o in (typed[0] if typed else []) if all(o in t for t in typed)]
-    shared = [o for o in shared if o.partition("=")[0] not in IGNORED_KEYS]
+    shared = [o for o in shared_overrides(runs) if o.partition("=")[0] not in IGNORED_KEYS]
     return "fixed: " + (" ".join(shared) if shared else "the defaults")
 
 
@@ -374,7 +388,7 @@ def plot_heatmap(
 ) -> None:
     """Test error over two swept settings, one panel per inference mode, each cell annotated."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * 10 + 0.4), squeeze=False)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.4), squeeze=False)
     for ax, mode in zip(axes[0], MODES, strict=True):
         row_values, col_values, means, counts = heatmap_cells(runs, per_run, rows, cols, mode)
         grid = [[float("nan") if v is None else v for v in line] for line in means]
@@ -424,9 +438,8 @@ def build_report(
     figures: list[Path] = []
     # each run's resolved config is read once, for all the tables
     per_run = run_settings(runs)
-    # what Hydra says the sweep swept, else what differs between the runs
-    keys = declared_sweep(sweep_dir) or swept_keys(runs, per_run) or ["model"]
-    caption = fixed_settings(runs, per_run)
+    keys = sweep_keys(sweep_dir, runs, per_run) or ["model"]
+    caption = fixed_settings(runs)
     parts += ["", f"Settings every run shared ({caption.removeprefix('fixed: ')}) are not repeated below."]
     for key in keys:
         rows = summarise(runs, per_run, key)

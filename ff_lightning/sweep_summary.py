@@ -7,7 +7,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ff_lightning.results import read_results
+from ff_lightning.report import load_runs, shared_overrides, sweep_order, typed_overrides
 
 
 def _error(value: float | None) -> str:
@@ -15,25 +15,19 @@ def _error(value: float | None) -> str:
 
 
 def load_jobs(sweep_dir: Path) -> list[tuple[str, dict[str, Any] | None]]:
-    """Each job folder's number and results (None where there is no readable results.json)."""
-    folders = [p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
-    found = []
-    for job in sorted(folders, key=lambda p: int(p.name)):
-        path = job / "results.json"
-        found.append((job.name, read_results(path) if path.exists() else None))
-    return found
-
-
-def _overrides(results: dict[str, Any] | None) -> list[str]:
-    return [o for o in (results or {}).get("overrides", []) if not o.startswith("hydra.")]
+    """Each job folder (its number, or its path under the sweep) and results (None where there is
+    no readable results.json), in the order the sweep ran them."""
+    runs, failed = load_runs(sweep_dir)
+    jobs: dict[Path, dict[str, Any] | None] = {Path(run["_dir"]): run for run in runs}
+    jobs.update(dict.fromkeys(failed))
+    return [(str(folder.relative_to(sweep_dir)), jobs[folder]) for folder in sorted(jobs, key=sweep_order)]
 
 
 def summary_text(sweep_dir: Path) -> str:
     """The jobs' table: what each job set apart from the others, its status and its errors
     (test, else validation); then the settings every job shared, and the report command."""
     jobs = load_jobs(sweep_dir)
-    sets = [set(_overrides(r)) for _, r in jobs if r is not None]
-    shared = set.intersection(*sets) if sets else set()
+    shared = shared_overrides([r for _, r in jobs if r is not None])
     rows = [["job", "swept", "status", "error goodness %", "error head %"]]
     for num, results in jobs:
         if results is None:
@@ -44,7 +38,7 @@ def summary_text(sweep_dir: Path) -> str:
         rows.append(
             [
                 num,
-                " ".join(o for o in _overrides(results) if o not in shared),
+                " ".join(o for o in typed_overrides(results) if o not in shared),
                 results.get("status", "?") + (" (validation)" if completed_without_test else ""),
                 _error(results.get(f"{split}/error_goodness")),
                 _error(results.get(f"{split}/error_head")),
@@ -55,8 +49,7 @@ def summary_text(sweep_dir: Path) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
     if shared:
-        first = next(r for _, r in jobs if r is not None)
-        lines.append("every job: " + " ".join(o for o in _overrides(first) if o in shared))
+        lines.append("every job: " + " ".join(shared))
     lines.append(f"report: python -m ff_lightning.report {sweep_dir}")
     return "\n".join(lines)
 
