@@ -445,6 +445,16 @@ def test_console_without_a_terminal_is_one_line_per_message_and_per_epoch(tmp_pa
 
 
 @pytest.mark.slow
+def test_a_debug_preset_through_train_py_logs_nowhere_and_writes_status_debug(tmp_path):
+    proc = run_train([*TINY, "debug=fast_dev_run", "logger=wandb", f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["status"] == "debug" and results["debug_reason"] == "trainer.fast_dev_run=True"
+    assert not (tmp_path / "wandb").exists() and not (tmp_path / "checkpoints").exists()
+    assert "debug run (trainer.fast_dev_run=True)" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
 def test_a_multirun_ends_with_its_jobs_table_and_the_report_command(tmp_path):
     proc = run_train(["-m", *TINY, "logger=none", "seed=0,1", f"hydra.sweep.dir={tmp_path}"])
     assert proc.returncode == 0, proc.stderr[-3000:]
