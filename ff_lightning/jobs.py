@@ -159,7 +159,7 @@ def make_study_folder(cfg: DictConfig) -> None:
 
 def check_job(cfg: DictConfig, first: bool = True) -> None:
     """One composed job: its settings, its output folder, its checkpoint and (once) W&B."""
-    validate_config(cfg, hydra_choices())
+    validate_config(cfg)
     check_output_folder(cfg)
     ckpt = cfg.get("ckpt_path")
     if ckpt not in (None, "", "last"):

@@ -63,8 +63,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if rank_zero:
         log.info("run folder: %s", out_dir)
         check_output_folder(cfg)
+    validate_config(cfg)
     choices = hydra_choices()
-    validate_config(cfg, choices)
     # first, before any torch operation: threads started later copy this thread's setting.
     # False where the CPU cannot flush
     wanted = cfg.get("flush_denormal", True)

@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +12,11 @@ from ff_lightning.errors import UserInputError
 from ff_lightning.lr_schedules import LR_SCHEDULES
 from ff_lightning.thresholds import PYRAMID_SHAPES
 
-# `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order) or
-# `group/sub=a` on the command line; sweeps written as functions (range(...), choice(...),
-# glob(...)) are left to Hydra
+# `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order), a sweep
+# over such lists (`group=a,[b,c]`) or `group/sub=a` on the command line; sweeps written as
+# functions (range(...), choice(...), glob(...)) are left to Hydra
 _GROUP_OVERRIDE = re.compile(
-    r"^[+~]{0,2}(?P<group>[A-Za-z_][\w/]*)=(?P<value>\[[^()\[\]{}*]*\]|[^()\[\]{}*]*)$"
+    r"^[+~]{0,2}(?P<group>[A-Za-z_][\w/]*)=(?P<value>(?:\[[^()\[\]{}*]*\]|[^()\[\]{}*])*)$"
 )
 
 
@@ -49,7 +49,7 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
         if group.startswith("hydra/"):
             continue  # Hydra's plugins add options (hydra/launcher=submitit_local) and check them
         allowed = groups[group]
-        for value in values.strip("[]").split(","):
+        for value in values.replace("[", ",").replace("]", ",").split(","):
             value = value.strip()
             if value in ("", "null") or value in allowed:
                 continue
@@ -302,12 +302,8 @@ def _sweeper_target() -> str:
     return str(OmegaConf.select(HydraConfig.get(), "sweeper._target_", default="") or "")
 
 
-def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> None:
-    """Settings that compose but make no sense; each error names the setting and what it allows.
-
-    `choices` is the option picked in each config group (train.hydra_choices()).
-    """
-    _check_without(choices or {})
+def validate_config(cfg: DictConfig) -> None:
+    """Settings that compose but make no sense; each error names the setting and what it allows."""
     check_settings(cfg)
     check_search(cfg, _sweeper_target())
     dims = cfg.model.get("hidden_dims")
@@ -340,21 +336,4 @@ def validate_config(cfg: DictConfig, choices: Mapping[str, str] | None = None) -
         raise UserInputError(
             f"dataset.batches_per_step={per_step} needs model=ff_mlp (the backprop models take one "
             "minibatch per step); use dataset.batches_per_step=1"
-        )
-
-
-def _check_without(choices: Mapping[str, str]) -> None:
-    # without=X puts the paper's value back; on an experiment that never had trick X it would
-    # change nothing, and a leave-one-out row would silently equal its baseline
-    without = choices.get("without", "none")
-    if without == "none":
-        return
-    experiment = choices.get("experiment") or "null"
-    trick = choices.get("trick") or "none"
-    tricks = [t.strip() for t in trick.strip("[]").split(",")]
-    if experiment != "best_mnist" and "best" not in tricks:
-        raise UserInputError(
-            f"without={without} takes one of best_mnist's tricks away and needs "
-            f"experiment=best_mnist or trick=best, got experiment={experiment} "
-            f"trick={trick}; drop without={without}"
         )

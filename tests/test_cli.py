@@ -170,15 +170,6 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["weight_averaging=swa"], "weight_averaging=swa is not an option; choose one of: ema, none"),
         (["flush_denormal=maybe"], "flush_denormal must be true or false, got 'maybe'"),
         (["dataset.label_scale=abc"], "dataset.label_scale must be a positive number or null, got 'abc'"),
-        (
-            ["experiment=paper_mnist", "without=symba"],
-            "without=symba takes one of best_mnist's tricks away and needs experiment=best_mnist or "
-            "trick=best, got experiment=paper_mnist trick=none; drop without=symba",
-        ),
-        (
-            ["-m", "experiment=best_mnist,paper_mnist", "without=none,every_layer"],
-            "without=every_layer takes one of best_mnist's tricks away",
-        ),
         pytest.param(
             ["model.negatives_per_image=10"],
             "model.negatives_per_image must be between 1 and 9 (the wrong labels there are), got 10",

@@ -1,5 +1,9 @@
 """Every option of every config group composes with the real conf/ and instantiates."""
 
+import os
+import re
+import shlex
+import subprocess
 from types import SimpleNamespace
 
 import lightning.pytorch as L
@@ -14,7 +18,7 @@ from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.loggers import EpochAxisWandbLogger, as_list
 from ff_lightning.module import FFModule
 from ff_lightning.validate import group_options
-from tests.conftest import CONF_DIR, compose_cfg
+from tests.conftest import CONF_DIR, ROOT, compose_cfg
 
 GROUPS = group_options(CONF_DIR)
 
@@ -216,31 +220,40 @@ def test_trick_best_is_best_mnists_five_tricks(tmp_path):
     }
 
 
-WITHOUT = {
-    "none": set(),
-    "hard_negatives": {"model.negatives"},
-    "linear_decay": {"model.lr_schedule"},
-    "symba": {"model.objective"},
-    "every_layer": {"model.goodness_from_layer"},
-    "input_dropout": {"model.input_dropout"},
-}
+BEST_TRICKS = ("hard_negatives", "linear_decay", "symba", "every_layer", "input_dropout")
 
 
-def test_without_options_are_the_listed_ones():
-    # one per trick of best_mnist (trick=best), and none
-    assert set(GROUPS["without"]) == WITHOUT.keys()
-    assert {k for keys in WITHOUT.values() for k in keys} | {"model.symba_alpha"} == set(
-        _changed_by("best", None)
+def leave_one_out_rows() -> list[str]:
+    """The trick= values the leave-one-out script sweeps, read from its dry run."""
+    proc = subprocess.run(
+        ["bash", str(ROOT / "multirun_scripts" / "best_mnist_leave_one_out.sh")],
+        env={**os.environ, "FF_SWEEP_DRY_RUN": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    (trick,) = [a for a in shlex.split(proc.stdout) if a.startswith("trick=")]
+    return re.findall(r"\[[^]]*\]|[^,\[\]]+", trick.removeprefix("trick="))
 
 
-@pytest.mark.parametrize("name", WITHOUT)
-def test_without_puts_back_the_papers_value_of_one_setting(name, tmp_path):
+def test_leave_one_out_rows_are_best_mnist_and_each_trick_taken_away(tmp_path):
+    rows = leave_one_out_rows()
+    assert rows[0] == "best" and len(rows) == 1 + len(BEST_TRICKS)
     paper = _leaves(compose_cfg(["experiment=paper_mnist"], tmp_path))
     best = _leaves(compose_cfg(["experiment=best_mnist"], tmp_path))
-    cfg = _leaves(compose_cfg(["experiment=best_mnist", f"without={name}"], tmp_path))
-    assert {k for k in best if cfg[k] != best[k]} == WITHOUT[name]
-    assert all(cfg[k] == paper[k] for k in WITHOUT[name])
+    # the same settings as experiment=best_mnist, tagged paper_mnist
+    tags = {"tags", "logger.tags"}
+    assert {
+        k
+        for k, v in _leaves(compose_cfg(["experiment=paper_mnist", "trick=best"], tmp_path)).items()
+        if v != best[k]
+    } == tags
+    for left_out, row in zip(BEST_TRICKS, rows[1:], strict=True):
+        cfg = _leaves(compose_cfg(["experiment=paper_mnist", f"trick={row}"], tmp_path))
+        changed = {k for k in best if cfg[k] != best[k]} - tags
+        # symba's alpha is unused (and the paper's) without the SymBa loss
+        assert changed - {"model.symba_alpha"} == TRICKS[left_out].keys() - {"model.symba_alpha"}
+        assert all(cfg[k] == paper[k] for k in changed)
 
 
 def test_a_users_setting_wins_over_the_trick(tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.jobs import check_jobs, hydra_choices
+from ff_lightning.jobs import check_jobs
 from ff_lightning.validate import (
     FRACTION,
     NUMBER_LISTS,
@@ -58,42 +58,10 @@ def test_bad_settings_fail_with_one_line(overrides, fragment, tmp_path):
     assert fragment in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize(
-    ("overrides", "got"),
-    [
-        (["without=symba"], "experiment=null trick=none"),
-        (["experiment=paper_mnist", "without=every_layer"], "experiment=paper_mnist trick=none"),
-        (["experiment=paper_mnist", "trick=symba", "without=symba"], "experiment=paper_mnist trick=symba"),
-    ],
-)
-def test_without_on_an_experiment_that_lacks_the_trick_is_refused(overrides, got, tmp_path):
-    cfg = compose_cfg(overrides, tmp_path)
-    with pytest.raises(UserInputError) as err:
-        validate_config(cfg, hydra_choices())
-    assert f"needs experiment=best_mnist or trick=best, got {got}; drop without=" in str(err.value)
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        ["experiment=best_mnist", "without=symba"],
-        ["experiment=paper_mnist", "trick=best", "without=hard_negatives"],
-        ["experiment=paper_mnist", "trick=[jitter,best]", "without=linear_decay"],
-        ["experiment=paper_mnist", "without=none"],
-    ],
-)
-def test_without_on_best_mnists_tricks_passes(overrides, tmp_path):
-    validate_config(compose_cfg(overrides, tmp_path), hydra_choices())
-
-
-def test_every_job_of_a_sweep_is_checked_for_without_before_any_runs():
-    check_jobs(["-m", "experiment=best_mnist", "without=none,symba", "seed=0,1"], CONF_DIR)
-    check_jobs(["-m", "experiment=paper_mnist", "trick=none,[jitter,best]", "without=none"], CONF_DIR)
-    check_jobs(["-m", "experiment=paper_mnist,smoke", "trick=[jitter,best]", "without=symba"], CONF_DIR)
-    with pytest.raises(UserInputError, match="got experiment=smoke trick=none; drop without=symba$"):
-        check_jobs(["-m", "experiment=best_mnist,smoke", "without=none,symba"], CONF_DIR)
-    with pytest.raises(UserInputError, match="got experiment=paper_mnist trick=jitter; drop without=symba$"):
-        check_jobs(["-m", "experiment=paper_mnist", "trick=best,jitter", "without=symba"], CONF_DIR)
+def test_every_job_of_a_sweep_over_lists_of_tricks_is_checked_before_any_runs():
+    check_jobs(["-m", "experiment=paper_mnist", "trick=none,[jitter,best]", "seed=0,1"], CONF_DIR)
+    with pytest.raises(UserInputError, match=r"\(trick=jitter\) shifts MNIST images and needs dataset=mnist"):
+        check_jobs(["-m", "dataset=synthetic", "trick=best,[symba,jitter]"], CONF_DIR)
 
 
 def test_default_config_is_valid(tmp_path):
@@ -122,10 +90,11 @@ def test_settings_that_resolve_only_in_a_run_or_are_list_items_exist():
         check_setting_keys(["model.hidden_dims.9=30"], CONF_DIR)
 
 
-def test_unknown_without_option_lists_best_mnists_tricks():
-    allowed = "every_layer, hard_negatives, input_dropout, linear_decay, none, symba"
-    with pytest.raises(UserInputError, match=rf"^without=decay is not an option; choose one of: {allowed}$"):
-        check_group_overrides(["without=symba,decay"], CONF_DIR)
+def test_unknown_trick_in_a_list_lists_the_tricks():
+    with pytest.raises(
+        UserInputError, match=r"^trick=decay is not an option; choose one of: all_labels, best, "
+    ):
+        check_group_overrides(["trick=best,[symba,decay]"], CONF_DIR)
 
 
 @pytest.mark.parametrize(

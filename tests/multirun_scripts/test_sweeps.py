@@ -8,6 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from tests.conftest import ROOT, TINY_MODEL, data_dir
+from tests.test_configs import BEST_TRICKS
 
 # every test here starts training processes
 pytestmark = pytest.mark.slow
@@ -132,24 +133,22 @@ def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
     model = {}
     for path in tmp_path.glob("*/results.json"):
         run = json.loads(path.read_text())
-        assert run["choices"]["experiment"] == "best_mnist"
+        assert run["choices"]["experiment"] == "paper_mnist"
         # the resolved config the job wrote next to its results
-        model[run["choices"]["without"]] = OmegaConf.load(path.parent / ".hydra" / "config.yaml").model
-    assert model["none"]["negatives"] == "hard" and model["hard_negatives"]["negatives"] == "uniform"
-    assert model["linear_decay"]["lr_schedule"] == "constant"
-    assert model["symba"]["objective"] == "threshold"
-    assert model["every_layer"]["goodness_from_layer"] == 1
-    assert model["none"]["input_dropout"] == 0.2 and model["input_dropout"]["input_dropout"] == 0.0
+        model[run["choices"]["trick"]] = OmegaConf.load(path.parent / ".hydra" / "config.yaml").model
+    rows = ["best"] + [
+        "[" + ",".join(t for t in BEST_TRICKS if t != left_out) + "]" for left_out in BEST_TRICKS
+    ]
+    assert set(model) == set(rows)
+    without = dict(zip(BEST_TRICKS, (model[row] for row in rows[1:]), strict=True))
+    assert model["best"]["negatives"] == "hard" and without["hard_negatives"]["negatives"] == "uniform"
+    assert without["linear_decay"]["lr_schedule"] == "constant"
+    assert without["symba"]["objective"] == "threshold"
+    assert without["every_layer"]["goodness_from_layer"] == 1
+    assert model["best"]["input_dropout"] == 0.2 and without["input_dropout"]["input_dropout"] == 0.0
     report = (tmp_path / "report.md").read_text()
     assert "6 runs: 6 completed, 0 diverged, 0 failed" in report, report
-    assert table_rows(report, "without") == [
-        "none",
-        "hard_negatives",
-        "linear_decay",
-        "symba",
-        "every_layer",
-        "input_dropout",
-    ]
+    assert table_rows(report, "trick") == rows
 
 
 def test_reference_recipe_script_puts_each_part_next_to_the_suites_default(tmp_path):
