@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ff_lightning.goodness import goodness, symba_loss  # noqa: E402
-from ff_lightning.module import layer_step  # noqa: E402
 from ff_lightning.nets import FFLayer  # noqa: E402
+from ff_lightning.step import LayerStep, layer_step  # noqa: E402
 
 SMALLEST_NORMAL = torch.finfo(torch.float32).tiny
 # alpha * gap for the wide pairs: sigmoid(-90) * alpha / n is denormal, and not yet 0
@@ -75,7 +75,7 @@ def time_step(layer: FFLayer, h: torch.Tensor, pairs: int, alpha: float, repeats
     times = []
     for i in range(repeats + 1):  # the first is the warm-up
         start = time.perf_counter()
-        _, loss, _, _ = layer_step(layer, h, theta, pairs, "symba", alpha)
+        _, loss, _, _ = layer_step(layer, h, theta, pairs, LayerStep("symba", alpha))
         loss.backward()
         layer.zero_grad(set_to_none=True)
         if i:

@@ -1,4 +1,4 @@
-"""Writing labels into inputs, and drawing the wrong labels that make negative data."""
+"""Writing labels into inputs (the wrong labels that make negative data: ff_lightning.negatives)."""
 
 from typing import Literal
 
@@ -42,32 +42,3 @@ def one_hot(labels: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch
 def neutral_code(n: int, num_classes: int, like: torch.Tensor) -> torch.Tensor:
     """The 'no label' code used for the softmax head: 1/num_classes in every label slot."""
     return torch.full((n, num_classes), 1.0 / num_classes, dtype=like.dtype, device=like.device)
-
-
-def wrong_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """A uniformly random label different from the true one, for every sample.
-
-    Adding an offset in [1, num_classes - 1] modulo num_classes can never give back the true
-    label, unlike a permutation of the batch's labels.
-    """
-    offset = torch.randint(1, num_classes, labels.shape, device=labels.device)
-    return (labels + offset) % num_classes
-
-
-def several_wrong_labels(
-    labels: torch.Tensor, num_classes: int, k: int, logits: torch.Tensor | None = None
-) -> torch.Tensor:
-    """k different wrong labels for every sample, shape (k, n), never the true label: drawn
-    without replacement in proportion to the belief in `logits` (the softmax over the wrong
-    labels: Hinton's hard negatives) or, without logits, uniformly. With k = num_classes - 1
-    every wrong label appears once."""
-    if logits is None:
-        probs = torch.ones(labels.shape[0], num_classes, device=labels.device)
-    else:
-        # a head whose weights ran away gives NaN beliefs: those rows draw uniformly, so that
-        # the run trains on to the end of its epoch, where the divergence check stops it
-        probs = torch.nan_to_num(torch.softmax(logits.float(), dim=1), nan=0.0)
-    probs = probs.scatter(1, labels.unsqueeze(1), 0.0)
-    # a belief that underflowed to 0 would leave too few labels to draw k of them from
-    probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
-    return torch.multinomial(probs, k).T

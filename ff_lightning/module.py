@@ -7,6 +7,7 @@ label. Both inference modes (goodness over labels, and the head) are evaluated.
 
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 
 import lightning.pytorch as L
 import torch
@@ -15,87 +16,18 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
+from ff_lightning.data.augment import drop_pixels
 from ff_lightning.distributed import average_, average_gradients, world_size
 from ff_lightning.divergence import divergence
-from ff_lightning.goodness import (
-    ff_loss,
-    goodness,
-    log_symba_loss,
-    peer_normalisation_loss,
-    symba_loss,
-    threshold_accuracy,
-)
-from ff_lightning.labels import (
-    embed_label,
-    embedded_dim,
-    neutral_code,
-    one_hot,
-    several_wrong_labels,
-    wrong_labels,
-)
+from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
 from ff_lightning.lr_schedules import LR_SCHEDULES, lr_factor
+from ff_lightning.negatives import NegativeSampler
 from ff_lightning.nets import FFNet
+from ff_lightning.settings import INITS, NEGATIVES, OBJECTIVES
+from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
-from ff_lightning.validate import INITS, NEGATIVES, OBJECTIVES
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-
-# per layer, summed over the steps of an epoch: loss (peer normalisation's included), mean G_pos,
-# mean G_neg, threshold accuracy, and peer normalisation's share of the loss
-_STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc", "peer_loss")
-
-
-def layer_step(
-    layer: nn.Module,
-    h: torch.Tensor,
-    theta: torch.Tensor,
-    n: int,
-    objective: str = "threshold",
-    alpha: float = 4.0,
-    peer: float = 0.0,
-    running_mean: torch.Tensor | None = None,
-    momentum: float = 0.9,
-    dropout: float = 0.0,
-    k: int = 1,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """One FF layer on positives (rows < n) and k blocks of negatives (row j * n + n + i: the
-    image of row i with its j-th wrong label): its output, its loss, the epoch statistics of
-    this step (loss, mean G_pos, mean G_neg, threshold accuracy), and with peer normalisation the
-    layer's new running mean activity.
-
-    With dropout, each image loses the same input units in its positive and its negative rows, so
-    that the pair's goodness gap compares the two labels on the same evidence. The layer
-    normalises its input to unit RMS, so the kept units need no rescaling.
-
-    A plain function of tensors, so that torch.compile can turn it (and its backward) into one
-    graph per layer."""
-    if dropout > 0:
-        keep = torch.rand(n, h.shape[1], device=h.device) >= dropout
-        h = h * keep.repeat(k + 1, 1).to(h.dtype)
-    out = layer(h)
-    g = goodness(out)
-    g_pos, g_neg = g[:n], g[n:]
-    if k > 1 and objective != "threshold":
-        g_neg = g_neg.view(k, n)  # the SymBa losses compare each image's labels with each other
-    if objective == "symba":
-        loss = symba_loss(g_pos, g_neg, alpha)
-    elif objective == "symba_log":
-        loss = log_symba_loss(g_pos, g_neg, alpha)
-    else:
-        loss = ff_loss(g_pos, g_neg, theta)
-    new_mean = None
-    peer_loss = torch.zeros((), device=loss.device, dtype=loss.dtype)
-    if peer > 0:
-        # the running mean of each unit's activity on positive data; the newest batch's share of
-        # it carries the gradient, as in Hinton's code
-        new_mean = momentum * running_mean + (1.0 - momentum) * out[:n].float().mean(dim=0)
-        peer_loss = peer * peer_normalisation_loss(new_mean)
-        loss = loss + peer_loss
-        new_mean = new_mean.detach()
-    with torch.no_grad():
-        accuracy = threshold_accuracy(g_pos, g_neg, theta)
-        stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), accuracy, peer_loss.detach()])
-    return out, loss, stats, new_mean
 
 
 def reference_init(net: FFNet, head: nn.Linear) -> None:
@@ -179,15 +111,17 @@ class FFModule(L.LightningModule):
         self._compiled = False
         self._layer_step = layer_step
         self._world = 1
-        self.objective = objective
-        self.symba_alpha = symba_alpha
-        self.negatives = negatives
-        self.negatives_per_image = negatives_per_image
-        self.peer_normalisation = peer_normalisation
-        self.peer_momentum = peer_momentum
         self.lr_schedule = lr_schedule
-        self.dropout = dropout
         self.input_dropout = input_dropout
+        self.negative_sampler = NegativeSampler(negatives, negatives_per_image)
+        # one step configuration per layer: the first layer's input is the image and its label,
+        # never dropped
+        step = LayerStep(
+            objective, symba_alpha, peer_normalisation, peer_momentum, dropout, negatives_per_image
+        )
+        self.layer_steps = [
+            replace(step, dropout=0.0 if i == 0 else dropout) for i in range(len(hidden_dims))
+        ]
         self.lr_factor = 1.0
 
         self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
@@ -212,7 +146,7 @@ class FFModule(L.LightningModule):
         # the untrained network's loss (its first step's), the scale a diverging loss is judged by
         self.first_loss: float | None = None
         self._first_loss: torch.Tensor | None = None
-        self._stats = torch.zeros(len(self.hidden_dims), len(_STATS))
+        self._stats = torch.zeros(len(self.hidden_dims), len(STATS))
         self._head_loss = torch.zeros(())
         self._head_correct = torch.zeros(())
         self._steps = 0
@@ -282,7 +216,7 @@ class FFModule(L.LightningModule):
         self.thetas = self.thresholds_at(self.current_epoch)
         # a tensor, so that a threshold that changes between epochs is data, not a recompile
         self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
-        self._stats = torch.zeros(len(self.hidden_dims), len(_STATS), device=self.device)
+        self._stats = torch.zeros(len(self.hidden_dims), len(STATS), device=self.device)
         self._head_loss = torch.zeros((), device=self.device)
         self._head_correct = torch.zeros((), device=self.device)
         self._steps = 0
@@ -309,42 +243,27 @@ class FFModule(L.LightningModule):
 
     def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
-        n, k = x.shape[0], self.negatives_per_image
+        n, k = x.shape[0], self.negative_sampler.per_image
         feats = logits = None
-        if self.negatives == "hard":
+        if self.negative_sampler.needs_beliefs:
             # the head's belief picks each wrong label; the same features (before this step moves
             # the layers) then train the head, so hard negatives cost no extra forward pass
             feats = self.head_features(x)
             with torch.no_grad():
                 logits = self.head(feats)
-        if k == 1 and logits is None:
-            y_neg = wrong_labels(y, self.num_classes)
-        else:
-            y_neg = several_wrong_labels(y, self.num_classes, k, logits).flatten()
-        x_in = x
-        if self.input_dropout > 0:
-            # before the label is written, so the label is never dropped, and once per image, so
-            # its positive and negative rows lose the same pixels
-            x_in = x * (torch.rand_like(x) >= self.input_dropout).to(x.dtype)
+        y_neg = self.negative_sampler.draw(y, self.num_classes, logits)
+        # before the label is written, so the label is never dropped, and once per image, so its
+        # positive and negative rows lose the same pixels
+        x_in = drop_pixels(x, self.input_dropout) if self.input_dropout > 0 else x
         # positives and negatives go through each layer as one batch: one matmul instead of k + 1
         h = torch.cat([self.with_label(x_in, y), self.with_label(x_in.repeat(k, 1), y_neg)])
         if self._compiled and self.device.type == "cuda":
             # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()
-        for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
+        layers = zip(self.net.layers, self.layer_steps, layer_opts, strict=True)
+        for i, (layer, step, opt) in enumerate(layers):
             out, loss, stats, new_mean = self._layer_step(
-                layer,
-                h.detach(),
-                self._theta_tensor[i],
-                n,
-                self.objective,
-                self.symba_alpha,
-                self.peer_normalisation,
-                layer.running_mean,
-                self.peer_momentum,
-                # the first layer's input is the image and its label: never dropped
-                self.dropout if i > 0 else 0.0,
-                k,
+                layer, h.detach(), self._theta_tensor[i], n, step, layer.running_mean
             )
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
@@ -356,7 +275,7 @@ class FFModule(L.LightningModule):
         # after the last backward computes the same as stepping each right after its own
         if self._world > 1:
             average_gradients(self.net.layers)
-            if self.peer_normalisation > 0:
+            if self.layer_steps[0].peer_normalisation > 0:
                 average_([layer.running_mean for layer in self.net.layers])
         for opt in layer_opts:
             opt.step()
@@ -405,7 +324,7 @@ class FFModule(L.LightningModule):
         logs["train/head_accuracy"] = self._head_correct.cpu() / steps
         logs["train/lr_factor"] = torch.tensor(self.lr_factor)
         for i, row in enumerate(means):
-            for name, value in zip(_STATS, row, strict=True):
+            for name, value in zip(STATS, row, strict=True):
                 logs[f"train/layer{i}/{name}"] = value
             logs[f"train/layer{i}/theta"] = torch.tensor(self.thetas[i])
         return logs

@@ -10,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.errors import UserInputError
 from ff_lightning.lr_schedules import LR_SCHEDULES
+from ff_lightning.settings import INITS, NEGATIVES, OBJECTIVES
 from ff_lightning.thresholds import PYRAMID_SHAPES
 
 # `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order), a sweep
@@ -114,11 +115,6 @@ _MISSING = object()
 
 # torch.set_float32_matmul_precision's values
 MATMUL_PRECISIONS = ("highest", "high", "medium")
-# FF layer objectives (ff_lightning.goodness) and how wrong labels are drawn (ff_lightning.labels)
-OBJECTIVES = ("threshold", "symba", "symba_log")
-NEGATIVES = ("uniform", "hard")
-# how FFModule initialises its weights: PyTorch's default, or loeweX/Forward-Forward's
-INITS = ("default", "reference")
 # how an IMDb review's word vectors become one vector (ff_lightning.data.text)
 POOLINGS = ("mean", "tfidf")
 WANDB_MODES = ("auto", "online", "offline", "disabled")

@@ -8,7 +8,8 @@ from torch import nn
 import ff_lightning.module as module_py
 from ff_lightning.data.synthetic import SyntheticDataModule
 from ff_lightning.goodness import ff_loss, goodness
-from ff_lightning.module import FFModule, layer_step
+from ff_lightning.module import FFModule
+from ff_lightning.step import LayerStep, layer_step
 from ff_lightning.thresholds import constant
 
 
@@ -290,13 +291,13 @@ def test_dropout_drops_the_same_units_of_an_images_positive_and_negative_row():
     torch.manual_seed(0)
     n, d = 64, 500
     h = torch.rand(n, d).repeat(2, 1) + 0.1  # row n + i: the same input as row i
-    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, dropout=0.25)
+    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, LayerStep(dropout=0.25))
     torch.testing.assert_close(out[:n], out[n:])
     dropped = (out[:n] == 0).float().mean().item()
     assert dropped == pytest.approx(0.25, abs=0.02)
     kept = out[:n] != 0
     torch.testing.assert_close(out[:n][kept], h[:n][kept])  # unscaled: the next layer normalises
-    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, dropout=0.0)
+    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, LayerStep(dropout=0.0))
     torch.testing.assert_close(out, h)
 
 
@@ -307,7 +308,9 @@ def test_dropout_never_touches_the_first_layer_or_evaluation(monkeypatch):
     module.train()
     torch.testing.assert_close(module.net.activities(x)[1], module.net.activities(x)[1])
     calls = []
-    monkeypatch.setattr(module_py, "layer_step", lambda *args: calls.append(args[9]) or layer_step(*args))
+    monkeypatch.setattr(
+        module_py, "layer_step", lambda *args: calls.append(args[4].dropout) or layer_step(*args)
+    )
     _fit(module)
     assert calls[:3] == [0.0, 0.5, 0.5]
 
@@ -329,7 +332,7 @@ def test_input_dropout_drops_pixels_of_the_first_layer_only_the_same_in_every_ro
         assert (pixels[0] == 0).float().mean().item() == pytest.approx(p, abs=0.03)
         # the label is written after the drop: one lit pixel in every row, none lost
         assert torch.equal((labels > 0).sum(dim=2), torch.ones(3, n, dtype=torch.long))
-        assert [args[9] for args in seen[:3]] == [0.0, 0.0, 0.0]
+        assert [args[4].dropout for args in seen[:3]] == [0.0, 0.0, 0.0]
 
 
 def test_every_wrong_label_goes_through_each_layer_as_its_own_block_of_rows(monkeypatch):
@@ -338,8 +341,8 @@ def test_every_wrong_label_goes_through_each_layer_as_its_own_block_of_rows(monk
     seen = []
     monkeypatch.setattr(module_py, "layer_step", lambda *args: seen.append(args) or layer_step(*args))
     _fit(module)
-    layer, h, _, n, *_, k = seen[0]
-    assert k == 4 and h.shape[0] == 5 * n
+    layer, h, _, n, step, _ = seen[0]
+    assert step.negatives_per_image == 4 and h.shape[0] == 5 * n
     # every block holds the same images (the label pixels aside), each with another label
     x = h[:, 10:].view(5, n, -1)
     assert all(torch.equal(x[0], x[j]) for j in range(1, 5))
@@ -351,7 +354,9 @@ def test_dropout_with_several_wrong_labels_drops_the_same_units_in_every_row_of_
     torch.manual_seed(0)
     n, d, k = 32, 200, 3
     h = (torch.rand(n, d) + 0.1).repeat(k + 1, 1)
-    out, *_ = layer_step(nn.Identity(), h, torch.tensor(1.0), n, "symba", 0.1, dropout=0.5, k=k)
+    out, *_ = layer_step(
+        nn.Identity(), h, torch.tensor(1.0), n, LayerStep("symba", 0.1, dropout=0.5, negatives_per_image=k)
+    )
     blocks = out.view(k + 1, n, d)
     assert all(torch.equal(blocks[0], blocks[j]) for j in range(1, k + 1))
 

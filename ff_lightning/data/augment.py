@@ -1,4 +1,5 @@
-"""Data augmentation done on the training device, inside the training loop."""
+"""Input transforms done on the training device, inside the training loop: augmentation of the
+images (jitter) and dropout of their pixels."""
 
 import torch
 import torch.nn.functional as F
@@ -18,3 +19,9 @@ def jitter(x: torch.Tensor, max_shift: int, side: int) -> torch.Tensor:
     rows = dy + grid.view(1, side, 1)
     cols = dx + grid.view(1, 1, side)
     return padded[torch.arange(n, device=x.device).view(n, 1, 1), rows, cols].reshape(n, side * side)
+
+
+def drop_pixels(x: torch.Tensor, p: float) -> torch.Tensor:
+    """Input dropout: each pixel of each image set to 0 with probability p (unscaled: the first
+    FF layer normalises its input to unit RMS)."""
+    return x * (torch.rand_like(x) >= p).to(x.dtype)
