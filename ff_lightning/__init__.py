@@ -10,3 +10,8 @@ __version__ = "0.1.0"
 # on one machine still get two folders. Cached, so every reading of a config gives one value.
 if not OmegaConf.has_resolver("pid"):
     OmegaConf.register_new_resolver("pid", os.getpid, use_cache=True)
+
+# conf/model/ff_mlp.yaml extends the typed FF settings (ff_lightning.settings.FFSettings)
+from ff_lightning.settings import register_schemas  # noqa: E402
+
+register_schemas()

@@ -20,6 +20,7 @@ from ff_lightning.errors import UserInputError
 from ff_lightning.validate import (
     check_group_overrides,
     check_setting_keys,
+    composition_error,
     group_options,
     validate_config,
 )
@@ -140,7 +141,7 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
                 cfg = compose_job(config_name, overrides, num, multirun)
                 check_job(cfg, first=num == 0)
             except (UserInputError, HydraException, OmegaConfBaseException) as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                message = composition_error(exc)
                 if multirun:
                     shown = " ".join(o for o in overrides if not o.startswith("hydra."))
                     message = f"job {num} ({shown}): {message}"

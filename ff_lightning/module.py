@@ -7,7 +7,7 @@ label. Both inference modes (goodness over labels, and the head) are evaluated.
 
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import lightning.pytorch as L
 import torch
@@ -20,12 +20,15 @@ from ff_lightning.data.augment import drop_pixels
 from ff_lightning.distributed import average_, average_gradients, world_size
 from ff_lightning.divergence import divergence
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
-from ff_lightning.lr_schedules import LR_SCHEDULES, lr_factor
+from ff_lightning.lr_schedules import lr_factor
 from ff_lightning.negatives import NegativeSampler
 from ff_lightning.nets import FFNet
-from ff_lightning.settings import INITS, NEGATIVES, OBJECTIVES
+from ff_lightning.settings import FFSettings, check
 from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
+
+# the settings FFModule shares with its typed declaration (model=ff_mlp)
+_DECLARED = {f.name for f in fields(FFSettings)}
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
@@ -41,6 +44,9 @@ def reference_init(net: FFNet, head: nn.Linear) -> None:
 
 
 class FFModule(L.LightningModule):
+    """Forward-Forward training (see the module's docstring). The FF settings' defaults, types
+    and ranges are their declarations in ff_lightning.settings.FFSettings."""
+
     def __init__(
         self,
         input_dim: int,
@@ -52,40 +58,25 @@ class FFModule(L.LightningModule):
         head_optimizer: OptimizerFactory | None = None,
         label_mode: str = "overwrite",
         label_scale: float | None = None,
-        goodness_from_layer: int = 1,
-        divergence_check_every: int = 50,
-        threshold_range_fraction: float | None = None,
-        compile_step: bool | None = None,
-        compile_mode: str = "reduce-overhead",
-        objective: str = "threshold",
-        symba_alpha: float = 4.0,
-        negatives: str = "uniform",
-        negatives_per_image: int = 1,
-        peer_normalisation: float = 0.0,
-        peer_momentum: float = 0.9,
-        lr_schedule: str = "constant",
-        dropout: float = 0.0,
-        input_dropout: float = 0.0,
-        peer_mean_init: float = 0.0,
-        init: str = "default",
+        goodness_from_layer: int = FFSettings.goodness_from_layer,
+        divergence_check_every: int = FFSettings.divergence_check_every,
+        threshold_range_fraction: float | None = FFSettings.threshold_range_fraction,
+        compile_step: bool | None = FFSettings.compile_step,
+        compile_mode: str = FFSettings.compile_mode,
+        objective: str = FFSettings.objective,
+        symba_alpha: float = FFSettings.symba_alpha,
+        negatives: str = FFSettings.negatives,
+        negatives_per_image: int = FFSettings.negatives_per_image,
+        peer_normalisation: float = FFSettings.peer_normalisation,
+        peer_momentum: float = FFSettings.peer_momentum,
+        lr_schedule: str = FFSettings.lr_schedule,
+        dropout: float = FFSettings.dropout,
+        input_dropout: float = FFSettings.input_dropout,
+        peer_mean_init: float = FFSettings.peer_mean_init,
+        init: str = FFSettings.init,
     ) -> None:
         super().__init__()
-        for name, value, allowed in (
-            ("model.objective", objective, OBJECTIVES),
-            ("model.negatives", negatives, NEGATIVES),
-            ("model.lr_schedule", lr_schedule, LR_SCHEDULES),
-            ("model.init", init, INITS),
-        ):
-            if value not in allowed:
-                raise ValueError(f"{name}={value} is not an option; choose one of: {', '.join(allowed)}")
-        if peer_normalisation < 0 or not 0 <= peer_momentum < 1:
-            raise ValueError(
-                "model.peer_normalisation must be >= 0 and model.peer_momentum in [0, 1), got "
-                f"{peer_normalisation} and {peer_momentum}"
-            )
-        for name, p in (("model.dropout", dropout), ("model.input_dropout", input_dropout)):
-            if not 0 <= p < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {p}")
+        check("model", FFSettings, {k: v for k, v in locals().items() if k in _DECLARED})
         if not 1 <= negatives_per_image < num_classes:
             raise ValueError(
                 f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong "

@@ -1,16 +1,22 @@
 """Checks on the user's input that must fail before any training starts, each with one line."""
 
-import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.lr_schedules import LR_SCHEDULES
-from ff_lightning.settings import INITS, NEGATIVES, OBJECTIVES
+from ff_lightning.settings import (
+    FRACTION,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    FFSettings,
+    Number,
+    declared,
+)
 from ff_lightning.thresholds import PYRAMID_SHAPES
 
 # `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order), a sweep
@@ -122,72 +128,16 @@ WANDB_MODES = ("auto", "online", "offline", "disabled")
 # Every setting that takes one of a few words, by where it lives in the composed config
 CHOICES: dict[str, tuple[str, ...]] = {
     "float32_matmul_precision": MATMUL_PRECISIONS,
-    "model.objective": OBJECTIVES,
-    "model.negatives": NEGATIVES,
-    "model.init": INITS,
-    "model.lr_schedule": LR_SCHEDULES,
     "threshold.shape": PYRAMID_SHAPES,
     "dataset.vectors.pooling": POOLINGS,
     "logger.mode": WANDB_MODES,
     "logger.wandb.mode": WANDB_MODES,  # logger=many
 }
+# the FF model's, declared with their types in ff_lightning.settings. They are checked for every
+# model: an experiment sets them for a whole sweep such as model=ff_mlp,backprop_mlp
+_FF_WORDS, _FF_NUMBERS = declared("model", FFSettings)
+CHOICES |= _FF_WORDS
 
-
-@dataclass(frozen=True)
-class Number:
-    """What a numeric setting allows: an integer or any real number, finite, within bounds.
-
-    `low`/`high` are inclusive unless `open_low`/`open_high`; None leaves that side open."""
-
-    integer: bool = False
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    open_high: bool = False
-    nullable: bool = False
-
-    def allows(self, value: object) -> bool:
-        if value is None:
-            return self.nullable
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return False
-        if self.integer and not isinstance(value, int):
-            return False
-        if not math.isfinite(value):
-            return False
-        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
-            return False
-        return self.high is None or (value < self.high if self.open_high else value <= self.high)
-
-    def describe(self) -> str:
-        def num(x: float) -> str:
-            return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-        kind = "an integer" if self.integer else "a number"
-        if self.low == 0 and self.open_low and self.high is None:
-            text = "a positive integer" if self.integer else "a positive number"
-        elif self.low is not None and self.high is not None:
-            if self.integer:
-                text = f"{kind} from {num(self.low)} to {num(self.high)}"
-            else:
-                text = (
-                    f"a number in {'(' if self.open_low else '['}{num(self.low)}, "
-                    f"{num(self.high)}{')' if self.open_high else ']'}"
-                )
-        elif self.low is not None:
-            text = f"{kind} {'>' if self.open_low else '>='} {num(self.low)}"
-        elif self.high is not None:
-            text = f"{kind} {'<' if self.open_high else '<='} {num(self.high)}"
-        else:
-            text = f"a finite {kind.removeprefix('a ').removeprefix('an ')}"
-        return f"{text} or null" if self.nullable else text
-
-
-POSITIVE = Number(low=0, open_low=True)
-POSITIVE_INT = Number(integer=True, low=0, open_low=True)
-NON_NEGATIVE = Number(low=0)
-NON_NEGATIVE_INT = Number(integer=True, low=0)
-FRACTION = Number(low=0, high=1, open_high=True)  # [0, 1): a rate, a share, a decay
 
 # Every number a user can type, by where it lives in the composed config; a key that the chosen
 # options do not have (a backprop model has no threshold) is skipped. Lightning's seed_everything
@@ -228,16 +178,6 @@ NUMBERS: dict[str, Number] = {
     "model.head_optimizer.lr": POSITIVE,
     "model.head_optimizer.weight_decay": NON_NEGATIVE,
     "model.head_optimizer.momentum": FRACTION,
-    "model.goodness_from_layer": NON_NEGATIVE_INT,
-    "model.divergence_check_every": POSITIVE_INT,
-    "model.threshold_range_fraction": Number(low=0, high=1, open_low=True, nullable=True),
-    "model.symba_alpha": POSITIVE,
-    "model.negatives_per_image": POSITIVE_INT,
-    "model.peer_normalisation": NON_NEGATIVE,
-    "model.peer_momentum": FRACTION,
-    "model.peer_mean_init": NON_NEGATIVE,
-    "model.dropout": FRACTION,
-    "model.input_dropout": FRACTION,
     "threshold.k": POSITIVE,
     "threshold.start": POSITIVE,
     "threshold.end": POSITIVE,
@@ -245,6 +185,7 @@ NUMBERS: dict[str, Number] = {
     "threshold.every": POSITIVE_INT,
     "weight_averaging.multi_avg_fn.decay": FRACTION,
 }
+NUMBERS |= _FF_NUMBERS
 # settings that hold a list of numbers, each checked alone
 NUMBER_LISTS: dict[str, Number] = {
     "model.hidden_dims": POSITIVE_INT,
@@ -333,3 +274,21 @@ def validate_config(cfg: DictConfig) -> None:
             f"dataset.batches_per_step={per_step} needs model=ff_mlp (the backprop models take one "
             "minibatch per step); use dataset.batches_per_step=1"
         )
+
+
+def composition_error(exc: BaseException) -> str:
+    """One line for a config that did not compose. A value of the wrong type for a typed setting
+    (ff_lightning.settings) names the setting and what it allows."""
+    from omegaconf.errors import ValidationError
+
+    cause = exc.__cause__ if isinstance(exc.__cause__, ValidationError) else exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(cause, ValidationError) or not getattr(cause, "full_key", None):
+        return first
+    key, value = str(cause.full_key), cause.value
+    listed = re.sub(r"\[\d+\]$", "", key)
+    if key in NUMBERS:
+        return f"{key} must be {NUMBERS[key].describe()}, got {value!r}"
+    if listed in NUMBER_LISTS:
+        return f"every value in {listed} must be {NUMBER_LISTS[listed].describe()}, got {value!r}"
+    return f"{key}: {str(cause).strip().splitlines()[0]}"

@@ -270,7 +270,7 @@ def test_each_trick_trains_and_changes_the_result(base, setting):
     assert stats["train/layer0/goodness_pos"] > stats["train/layer0/goodness_neg"]
 
 
-def test_unknown_trick_values_are_rejected():
+def test_settings_their_declaration_does_not_allow_are_rejected_from_python_too():
     for kwargs, fragment in (
         (
             {"objective": "hinge"},
@@ -278,10 +278,11 @@ def test_unknown_trick_values_are_rejected():
         ),
         ({"negatives": "adversarial"}, "model.negatives=adversarial is not an option"),
         ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
-        ({"peer_normalisation": -1.0}, "model.peer_normalisation must be >= 0"),
-        ({"dropout": 1.0}, r"model.dropout must be in \[0, 1\), got 1.0"),
-        ({"input_dropout": -0.1}, r"model.input_dropout must be in \[0, 1\), got -0.1"),
-        ({"negatives_per_image": 0}, "model.negatives_per_image must be between 1 and 9"),
+        ({"peer_normalisation": -1.0}, "model.peer_normalisation must be a number >= 0, got -1.0"),
+        ({"dropout": 1.0}, r"model.dropout must be a number in \[0, 1\), got 1.0"),
+        ({"input_dropout": -0.1}, r"model.input_dropout must be a number in \[0, 1\), got -0.1"),
+        ({"negatives_per_image": 0}, "model.negatives_per_image must be a positive integer, got 0"),
+        ({"negatives_per_image": 10}, "model.negatives_per_image must be between 1 and 9"),
     ):
         with pytest.raises(ValueError, match=fragment):
             make_module(**kwargs)
