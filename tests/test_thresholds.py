@@ -45,8 +45,8 @@ def test_pyramid_rejects_unknown_shape():
 
 def test_custom_needs_one_multiplier_per_layer():
     assert custom(2, multipliers=[0.2, 0.7]) == [0.2, 0.7]
-    with pytest.raises(ValueError, match="3 values for 2 layers"):
-        custom(2, multipliers=[1, 2, 3])
+    with pytest.raises(ValueError, match="gave 3 multipliers for 2 layers"):
+        thetas(partial(custom, multipliers=[1, 2, 3]), [10, 10])
 
 
 def test_inverted_pyramid_falls_with_depth():

@@ -114,8 +114,6 @@ class MNISTDataModule(TensorDataModule):
         self.data_dir = data_dir
         self.download = download
         self.label_scale = None if label_scale is None else float(label_scale)
-        if isinstance(jitter, bool) or not isinstance(jitter, int) or not 0 <= jitter <= 13:
-            raise ValueError(f"dataset.jitter must be a whole number of pixels from 0 to 13, got {jitter!r}")
         self.jitter = jitter
         if jitter:
             # random shifts of up to `jitter` pixels, drawn per image on the training device

@@ -1,10 +1,11 @@
 import pytest
 import torch
 
-from ff_lightning.builders import build
 from ff_lightning.data.augment import jitter
 from ff_lightning.data.mnist import MNISTDataModule
 from ff_lightning.errors import UserInputError
+from ff_lightning.jobs import check_jobs
+from tests.conftest import CONF_DIR
 
 
 def test_jitter_shifts_each_image_by_at_most_the_limit_and_keeps_its_pixels():
@@ -40,10 +41,10 @@ def test_mnist_jitter_applies_to_training_batches_only():
 
 
 def test_bad_jitter_is_a_one_line_error():
-    from omegaconf import OmegaConf
-
-    node = OmegaConf.create(
-        {"_target_": "ff_lightning.data.mnist.MNISTDataModule", "data_dir": "x", "jitter": -1}
-    )
-    with pytest.raises(UserInputError, match="dataset.jitter must be a whole number of pixels from 0 to 13"):
-        build(node)
+    # declared once, with the other settings' ranges (ff_lightning.validate), and checked before
+    # anything is built
+    for value in ("-1", "14", "1.5"):
+        with pytest.raises(
+            UserInputError, match=rf"^dataset.jitter must be an integer from 0 to 13, got {value}$"
+        ):
+            check_jobs(["trick=jitter", f"dataset.jitter={value}"], CONF_DIR)
