@@ -6,15 +6,11 @@ draw, its order, or any arithmetic of a step fails here. Each figure sums one te
 after 1000 synthetic images (10 steps of 100), rounded to 5 significant figures so that the last
 bit of a different CPU's kernels cannot matter."""
 
-from functools import partial
-
 import pytest
 import torch
-from torch import nn
 
 from ff_lightning.module import FFModule
-from ff_lightning.thresholds import constant
-from tests.test_module import _fit
+from tests.test_module import _fit, make_module
 
 SETTINGS = {
     "paper": {},
@@ -150,15 +146,7 @@ def weight_sums(module: FFModule) -> list[float]:
 
 def trained(name: str) -> FFModule:
     torch.manual_seed(0)
-    module = FFModule(
-        input_dim=64,
-        num_classes=10,
-        hidden_dims=[16, 16, 16],
-        activation=nn.ReLU(),
-        threshold=constant,
-        optimizer=partial(torch.optim.Adam, lr=1e-2),
-        **SETTINGS[name],
-    )
+    module = make_module(**SETTINGS[name])
     _fit(module)
     return module
 
