@@ -1,8 +1,10 @@
 """`python -m ff_lightning.evaluate CHECKPOINT`: test error of a saved run, in both inference
-modes and per class, rebuilt from the config stored in the checkpoint (nothing to retype)."""
+modes and per class, rebuilt from the config stored in the checkpoint (nothing to retype);
+with --corruptions, also on corrupted copies of the test images (ff_lightning.data.corruptions)."""
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.checkpoints import CONFIG_KEY
+from ff_lightning.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from ff_lightning.errors import UserInputError
 
 
@@ -38,10 +41,28 @@ def predictions(model: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.Tens
     return {"goodness": pred, "head": pred}
 
 
+def _errors(
+    model: torch.nn.Module, batches: Any, y_all: torch.Tensor, device: str
+) -> dict[str, torch.Tensor]:
+    """Per inference mode, which test samples the model gets wrong."""
+    preds: dict[str, list[torch.Tensor]] = {"goodness": [], "head": []}
+    for x in batches:
+        for mode, p in predictions(model, x.to(device)).items():
+            preds[mode].append(p.cpu())
+    return {mode: torch.cat(parts) != y_all for mode, parts in preds.items()}
+
+
 def evaluate(
-    checkpoint: str | Path, data_dir: str | None = None, device: str = "cpu", batch_size: int | None = None
+    checkpoint: str | Path,
+    data_dir: str | None = None,
+    device: str = "cpu",
+    batch_size: int | None = None,
+    corruptions: list[str] | None = None,
+    severities: tuple[int, ...] = SEVERITIES,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Test errors (percent) of a checkpoint: overall and per class, in both inference modes."""
+    """Test errors (percent) of a checkpoint: overall and per class, in both inference modes; with
+    `corruptions`, each of them at each severity too (the same images for the same seed)."""
     from ff_lightning.builders import build, build_model
 
     cfg, ckpt = load_checkpoint(Path(checkpoint))
@@ -52,15 +73,18 @@ def evaluate(
         cfg.dataset.eval_batch_size = batch_size
     datamodule = build(cfg.dataset)
     datamodule.prepare_splits()
+    if corruptions and math.isqrt(datamodule.input_dim) ** 2 != datamodule.input_dim:
+        raise UserInputError(
+            f"--corruptions changes square images (MNIST); this checkpoint's inputs are "
+            f"{datamodule.input_dim} features ({cfg.dataset._target_.rsplit('.', 1)[-1]})"
+        )
     model = build_model(cfg, datamodule)
     model.load_state_dict(ckpt["state_dict"])
     model.to(device).eval()
 
-    preds: dict[str, list[torch.Tensor]] = {"goodness": [], "head": []}
-    for x, _ in datamodule.test_dataloader():
-        for mode, p in predictions(model, x.to(device)).items():
-            preds[mode].append(p.cpu())
-    y_all = datamodule.splits["test"][1]
+    x_all, y_all = datamodule.splits["test"]
+    eval_batch = datamodule.eval_batch_size
+    wrong = _errors(model, (x for x, _ in datamodule.test_dataloader()), y_all, device)
     out: dict[str, Any] = {
         "checkpoint": str(checkpoint),
         "epoch": ckpt.get("epoch"),
@@ -69,10 +93,27 @@ def evaluate(
         "per_class": {},
     }
     classes = range(datamodule.num_classes)
-    for mode, parts in preds.items():
-        wrong = torch.cat(parts) != y_all
-        out[f"test/error_{mode}"] = 100.0 * wrong.float().mean().item()
-        out["per_class"][mode] = {str(c): 100.0 * wrong[y_all == c].float().mean().item() for c in classes}
+    for mode, w in wrong.items():
+        out[f"test/error_{mode}"] = 100.0 * w.float().mean().item()
+        out["per_class"][mode] = {str(c): 100.0 * w[y_all == c].float().mean().item() for c in classes}
+    if corruptions:
+        out["corruption_seed"] = seed
+        out["corruptions"] = {}
+        for name in corruptions:
+            out["corruptions"][name] = {}
+            for severity in severities:
+                x = corrupt(x_all, name, severity, seed)
+                w = _errors(model, x.split(eval_batch), y_all, device)
+                out["corruptions"][name][str(severity)] = {
+                    f"error_{mode}": 100.0 * v.float().mean().item() for mode, v in w.items()
+                }
+        for mode in ("goodness", "head"):
+            cells = [
+                c[f"error_{mode}"]
+                for by_severity in out["corruptions"].values()
+                for c in by_severity.values()
+            ]
+            out[f"corrupted/error_{mode}"] = sum(cells) / len(cells)
     return out
 
 
@@ -85,7 +126,45 @@ def format_table(result: dict[str, Any]) -> str:
     ]
     for c, g in result["per_class"]["goodness"].items():
         lines.append(f"{c:>5}  {g:10.2f}  {result['per_class']['head'][c]:6.2f}")
+    if "corruptions" in result:
+        severities = list(next(iter(result["corruptions"].values())))
+        lines += [
+            f"corrupted test images (seed {result['corruption_seed']}): error % per severity, "
+            "goodness / head",
+            f"{'corruption':<16}" + "".join(f"{'severity ' + s:>16}" for s in severities),
+        ]
+        for name, by_severity in result["corruptions"].items():
+            cells = "".join(
+                f"{c['error_goodness']:7.2f} /{c['error_head']:7.2f}" for c in by_severity.values()
+            )
+            lines.append(f"{name:<16}{cells}")
+        lines.append(
+            f"{'mean':<16}{result['corrupted/error_goodness']:7.2f} /{result['corrupted/error_head']:7.2f}"
+        )
     return "\n".join(lines)
+
+
+def _corruption_names(text: str) -> list[str]:
+    names = list(CORRUPTIONS) if text == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CORRUPTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{','.join(unknown) or text!r} is not a corruption; choose all or some of: "
+            + ", ".join(CORRUPTIONS)
+        )
+    return names
+
+
+def _severities(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(v not in SEVERITIES for v in values):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give some of {', '.join(map(str, SEVERITIES))}, e.g. 1,3"
+        )
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,12 +174,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, help="evaluation batch size (default: the run's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument(
+        "--corruptions",
+        nargs="?",
+        const="all",
+        type=_corruption_names,
+        help=f"also test on corrupted test images: all (the default) or some of {', '.join(CORRUPTIONS)}",
+    )
+    parser.add_argument(
+        "--severities", type=_severities, default=SEVERITIES, help="of the corruptions (default: 1,2,3)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="draws the corruptions (default: 0)")
+    parser.add_argument(
+        "--out", type=Path, help="also write the result as JSON here (e.g. the run's corruptions.json)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = parser.parse_args(argv)
     try:
-        result = evaluate(args.checkpoint, args.data_dir, args.device, args.batch_size)
+        if args.out is not None and args.out.exists() and not args.overwrite:
+            raise UserInputError(f"{args.out} already exists; choose another --out or pass --overwrite")
+        result = evaluate(
+            args.checkpoint,
+            args.data_dir,
+            args.device,
+            args.batch_size,
+            args.corruptions,
+            args.severities,
+            args.seed,
+        )
     except UserInputError as exc:
         print(f"evaluate: error: {exc}", file=sys.stderr)
         return 2
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 

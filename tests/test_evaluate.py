@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from ff_lightning.errors import UserInputError
 from ff_lightning.evaluate import evaluate
 from ff_lightning.train import train
 from tests.conftest import ROOT, compose_cfg, tiny_overrides
@@ -68,3 +69,59 @@ def test_command_line_prints_a_table_or_json_and_rejects_bad_files(tmp_path):
         (line,) = proc.stderr.strip().splitlines()
         assert line.startswith(f"evaluate: error: {bad}: ")
         assert fragment in proc.stderr
+
+
+@pytest.mark.parametrize("model", ["ff_mlp", "backprop_mlp", "logreg"])
+def test_every_model_type_is_tested_on_corrupted_images_the_same_for_a_seed(model, tmp_path):
+    # the synthetic set's 64 features are 8 x 8 images
+    overrides = tiny_overrides(f"model={model}", "trainer.max_epochs=1")
+    if model != "ff_mlp":  # the backprop models have no FF settings, logreg no hidden layers
+        drop = (
+            ("model.goodness_from_layer", "model.hidden_dims") if model == "logreg" else ("model.goodness",)
+        )
+        overrides = [o for o in overrides if not o.startswith(drop)]
+    train(compose_cfg(overrides, tmp_path))
+    ckpt = tmp_path / "checkpoints" / "last.ckpt"
+    out = evaluate(ckpt, corruptions=["rotate", "gaussian_noise"], severities=(1, 3))
+    assert list(out["corruptions"]) == ["rotate", "gaussian_noise"]
+    assert all(list(by_severity) == ["1", "3"] for by_severity in out["corruptions"].values())
+    cells = [c for by_severity in out["corruptions"].values() for c in by_severity.values()]
+    assert all(0.0 <= c[f"error_{m}"] <= 100.0 for c in cells for m in ("goodness", "head"))
+    assert out["corrupted/error_head"] == pytest.approx(sum(c["error_head"] for c in cells) / 4)
+    # rotating 8 x 8 'images' whose features are not a picture scrambles them: more errors
+    assert out["corruptions"]["rotate"]["3"]["error_head"] > out["test/error_head"]
+    again = evaluate(ckpt, corruptions=["rotate", "gaussian_noise"], severities=(1, 3))
+    assert again["corruptions"] == out["corruptions"]
+    other_seed = evaluate(ckpt, corruptions=["gaussian_noise"], severities=(3,), seed=1)
+    assert other_seed["corruption_seed"] == 1
+
+
+def test_corruptions_need_square_images(tmp_path):
+    train(compose_cfg(tiny_overrides("dataset.input_dim=50", "trainer.max_epochs=1"), tmp_path))
+    with pytest.raises(
+        UserInputError, match=r"--corruptions changes square images \(MNIST\); .* 50 features"
+    ):
+        evaluate(tmp_path / "checkpoints" / "last.ckpt", corruptions=["rotate"])
+
+
+@pytest.mark.slow
+def test_command_line_corruptions_table_json_file_and_bad_names(tmp_path):
+    train(compose_cfg(tiny_overrides("trainer.max_epochs=1"), tmp_path))
+    ckpt = str(tmp_path / "checkpoints" / "last.ckpt")
+    out = tmp_path / "corruptions.json"
+    proc = _cli(ckpt, "--corruptions", "shift,contrast", "--severities", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "shift" in proc.stdout and "contrast" in proc.stdout and "severity 2" in proc.stdout
+    written = json.loads(out.read_text())
+    assert list(written["corruptions"]) == ["shift", "contrast"] and "corrupted/error_goodness" in written
+    again = _cli(ckpt, "--corruptions", "--out", str(out))
+    assert (
+        again.returncode == 2 and "already exists; choose another --out or pass --overwrite" in again.stderr
+    )
+    assert json.loads(out.read_text()) == written
+    for args, fragment in (
+        (["--corruptions", "fog"], "'fog' is not a corruption; choose all or some of: gaussian_noise"),
+        (["--corruptions", "--severities", "4"], "'4': give some of 1, 2, 3"),
+    ):
+        proc = _cli(ckpt, *args)
+        assert proc.returncode == 2 and fragment in proc.stderr, proc.stderr
