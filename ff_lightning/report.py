@@ -411,6 +411,71 @@ def plot_heatmap(
 Loaded = tuple[list[dict[str, Any]], list[Path]]
 
 
+# what `python -m ff_lightning.evaluate CKPT --corruptions --out RUN/corruptions.json` writes
+CORRUPTIONS_FILE = "corruptions.json"
+
+
+def corruption_groups(
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The corruptions.json of each setting's runs (setting label as in variants())."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run, values in zip(runs, per_run, strict=True):
+        found = read_results(Path(run["_dir"]) / CORRUPTIONS_FILE)
+        if found is None or "corruptions" not in found:
+            continue
+        parts = [f"{k}={values.get(k, '(default)')}" for k in keys if k != "model"]
+        parts.append(values.get("model", "ff_mlp"))
+        out[" ".join(parts)].append(found)
+    return out
+
+
+def corruption_means(results: list[dict[str, Any]], mode: str) -> dict[str, float]:
+    """Per corruption (and `clean`), the test error in `mode` averaged over severities and runs."""
+    means = {"clean": statistics.mean(r[f"test/error_{mode}"] for r in results)}
+    for name in results[0]["corruptions"]:
+        cells = [c[f"error_{mode}"] for r in results for c in r["corruptions"].get(name, {}).values()]
+        means[name] = statistics.mean(cells) if cells else float("nan")
+    return means
+
+
+def corruption_table(groups: dict[str, list[dict[str, Any]]], mode: str) -> str:
+    names = list(groups)
+    table = {name: corruption_means(rs, mode) for name, rs in groups.items()}
+    rows = list(next(iter(table.values())))
+    lines = [
+        "| corruption | " + " | ".join(f"{n} ({len(groups[n])} runs)" for n in names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row} | " + " | ".join(f"{table[n].get(row, float('nan')):.2f}" for n in names) + " |"
+        )
+    return "\n".join(lines)
+
+
+def plot_corruptions(groups: dict[str, list[dict[str, Any]]], mode: str, path: Path, caption: str) -> None:
+    """Test error per corruption (severities averaged), one bar per setting."""
+    plt = _pyplot()
+    table = {name: corruption_means(rs, mode) for name, rs in groups.items()}
+    rows = list(next(iter(table.values())))
+    width = 0.8 / len(table)
+    fig, ax = plt.subplots(figsize=(max(7, 0.55 * len(rows) * max(1, len(table) / 2) + 3), 4.2))
+    for j, (name, means) in enumerate(table.items()):
+        xs = [i - 0.4 + width * (j + 0.5) for i in range(len(rows))]
+        ax.bar(xs, [means.get(r, float("nan")) for r in rows], width, label=name)
+    ax.set_xticks(range(len(rows)), rows, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(f"test error, {mode} (%)")
+    counts = [len(rs) for rs in groups.values()]
+    ax.set_title(
+        f"error on corrupted test images, severities averaged ({_seeds_phrase(counts)})", fontsize=10
+    )
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _caption(fig, caption)
+    _save(fig, path, dpi=120)
+
+
 def build_report(
     sweep_dir: Path, out_dir: Path | None = None, loaded: Loaded | None = None
 ) -> tuple[str, list[Path]]:
@@ -486,6 +551,28 @@ def build_report(
         plot_histograms(groups, hist, caption)
         figures.append(hist)
         parts += ["", f"![weights]({fig.name})", "", f"![weight histograms]({hist.name})"]
+
+    corrupted = corruption_groups(runs, per_run, keys)
+    if corrupted:
+        parts += [
+            "",
+            "## Corruptions",
+            "",
+            "Test error (%) on corrupted test images, severities averaged, "
+            "from each run's corruptions.json (python -m ff_lightning.evaluate CKPT --corruptions):",
+        ]
+        for mode in ("goodness", "head"):
+            fig = out_dir / f"corruptions_{mode}.png"
+            plot_corruptions(corrupted, mode, fig, caption)
+            figures.append(fig)
+            parts += [
+                "",
+                f"### {mode}",
+                "",
+                corruption_table(corrupted, mode),
+                "",
+                f"![corruptions]({fig.name})",
+            ]
 
     text = "\n".join(parts) + "\n"
     write_atomic(out_dir / "report.md", text)

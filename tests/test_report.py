@@ -257,3 +257,36 @@ def test_the_report_reads_what_the_sweep_declared_in_multirun_yaml(sweep):
         "  sweeper:\n    params:\n      model.symba_alpha: tag(log, interval(0.02, 0.32))\n"
     )
     assert declared_sweep(sweep) == ["model.symba_alpha"]
+
+
+def test_corruptions_of_each_setting_get_a_table_and_a_figure(sweep):
+    def corrupted(job: str, clean: float, noisy: float) -> None:
+        cells = {
+            "1": {"error_goodness": noisy, "error_head": noisy + 1},
+            "3": {"error_goodness": 3 * noisy, "error_head": 0},
+        }
+        result = {
+            "test/error_goodness": clean,
+            "test/error_head": clean + 1,
+            "corruptions": {"rotate": cells},
+        }
+        (sweep / job / "corruptions.json").write_text(json.dumps(result))
+
+    corrupted("0", 2.0, 10.0)
+    corrupted("1", 4.0, 20.0)
+    corrupted("2", 1.5, 5.0)
+    text, figures = build_report(sweep)
+    section = text[text.index("## Corruptions") :]
+    assert (
+        "| corruption | threshold=constant ff_mlp (2 runs) | threshold=pyramid ff_mlp (1 runs) |" in section
+    )
+    # goodness: severities and runs averaged, (10 + 30 + 20 + 60) / 4 and (5 + 15) / 2
+    goodness = section[section.index("### goodness") : section.index("### head")]
+    assert "| clean | 3.00 | 1.50 |" in goodness and "| rotate | 30.00 | 10.00 |" in goodness
+    assert {"corruptions_goodness.png", "corruptions_head.png"} <= {f.name for f in figures}
+    assert all(f.is_file() for f in figures)
+
+
+def test_no_corruptions_no_section(sweep):
+    text, _ = build_report(sweep)
+    assert "## Corruptions" not in text
