@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.evaluate import evaluate
+from ff_lightning.evaluate import evaluate, main
 from ff_lightning.train import train
 from tests.conftest import ROOT, compose_cfg, tiny_overrides
 
@@ -48,29 +48,6 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.slow
-def test_command_line_prints_a_table_or_json_and_rejects_bad_files(tmp_path):
-    results = train(compose_cfg(tiny_overrides(), tmp_path))
-    ckpt = str(tmp_path / "checkpoints" / "last.ckpt")
-    table = _cli(ckpt)
-    assert table.returncode == 0, table.stderr[-2000:]
-    assert f"test error: goodness {results['test/error_goodness']:.2f} %" in table.stdout
-    assert len(table.stdout.strip().splitlines()) == 3 + 10  # header lines + one per class
-    as_json = json.loads(_cli(ckpt, "--json").stdout)
-    assert as_json["test/error_head"] == pytest.approx(results["test/error_head"], abs=1e-4)
-
-    (tmp_path / "junk.ckpt").write_text("not a checkpoint")
-    for bad, fragment in (
-        (tmp_path / "none.ckpt", "no such checkpoint file"),
-        (tmp_path / "junk.ckpt", "not a readable checkpoint"),
-    ):
-        proc = _cli(str(bad))
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr
-        (line,) = proc.stderr.strip().splitlines()
-        assert line.startswith(f"evaluate: error: {bad}: ")
-        assert fragment in proc.stderr
-
-
 @pytest.mark.parametrize("model", ["ff_mlp", "backprop_mlp", "logreg"])
 def test_every_model_type_is_tested_on_corrupted_images_the_same_for_a_seed(model, tmp_path):
     # the synthetic set's 64 features are 8 x 8 images
@@ -105,23 +82,44 @@ def test_corruptions_need_square_images(tmp_path):
 
 
 @pytest.mark.slow
-def test_command_line_corruptions_table_json_file_and_bad_names(tmp_path):
-    train(compose_cfg(tiny_overrides("trainer.max_epochs=1"), tmp_path))
+def test_command_line_prints_a_table_or_json_writes_corruptions_and_rejects_bad_input(tmp_path):
+    results = train(compose_cfg(tiny_overrides(), tmp_path))
     ckpt = str(tmp_path / "checkpoints" / "last.ckpt")
+    table = _cli(ckpt)
+    assert table.returncode == 0, table.stderr[-2000:]
+    assert f"test error: goodness {results['test/error_goodness']:.2f} %" in table.stdout
+    assert len(table.stdout.strip().splitlines()) == 3 + 10  # header lines + one per class
     out = tmp_path / "corruptions.json"
-    proc = _cli(ckpt, "--corruptions", "shift,contrast", "--severities", "2", "--out", str(out))
+    proc = _cli(ckpt, "--json", "--corruptions", "shift,contrast", "--severities", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "shift" in proc.stdout and "contrast" in proc.stdout and "severity 2" in proc.stdout
-    written = json.loads(out.read_text())
-    assert list(written["corruptions"]) == ["shift", "contrast"] and "corrupted/error_goodness" in written
-    again = _cli(ckpt, "--corruptions", "--out", str(out))
-    assert (
-        again.returncode == 2 and "already exists; choose another --out or pass --overwrite" in again.stderr
-    )
-    assert json.loads(out.read_text()) == written
+    as_json = json.loads(proc.stdout)
+    assert as_json["test/error_head"] == pytest.approx(results["test/error_head"], abs=1e-4)
+    assert list(as_json["corruptions"]) == ["shift", "contrast"] and json.loads(out.read_text()) == as_json
+
+    (tmp_path / "junk.ckpt").write_text("not a checkpoint")
     for args, fragment in (
+        ([str(tmp_path / "none.ckpt")], f"{tmp_path / 'none.ckpt'}: no such checkpoint file"),
+        ([str(tmp_path / "junk.ckpt")], f"{tmp_path / 'junk.ckpt'}: not a readable checkpoint"),
+        (
+            [ckpt, "--corruptions", "--out", str(out)],
+            "already exists; choose another --out or pass --overwrite",
+        ),
+    ):
+        proc = _cli(*args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith("evaluate: error: ") and fragment in line
+    assert json.loads(out.read_text()) == as_json
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
         (["--corruptions", "fog"], "'fog' is not a corruption; choose all or some of: gaussian_noise"),
         (["--corruptions", "--severities", "4"], "'4': give some of 1, 2, 3"),
-    ):
-        proc = _cli(ckpt, *args)
-        assert proc.returncode == 2 and fragment in proc.stderr, proc.stderr
+    ],
+)
+def test_bad_corruption_options_are_refused_by_the_parser(args, fragment, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["x.ckpt", *args])
+    assert exit_.value.code == 2 and fragment in capsys.readouterr().err
