@@ -421,7 +421,8 @@ def corruption_groups(
     """The corruptions.json of each setting's runs (setting label as in variants())."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run, values in zip(runs, per_run, strict=True):
-        found = read_results(Path(run["_dir"]) / CORRUPTIONS_FILE)
+        path = Path(run["_dir"]) / CORRUPTIONS_FILE
+        found = read_results(path) if path.is_file() else None
         if found is None or "corruptions" not in found:
             continue
         parts = [f"{k}={values.get(k, '(default)')}" for k in keys if k != "model"]

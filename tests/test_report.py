@@ -287,6 +287,7 @@ def test_corruptions_of_each_setting_get_a_table_and_a_figure(sweep):
     assert all(f.is_file() for f in figures)
 
 
-def test_no_corruptions_no_section(sweep):
+def test_no_corruptions_no_section_and_no_warning(sweep, caplog):
     text, _ = build_report(sweep)
     assert "## Corruptions" not in text
+    assert "corruptions.json" not in caplog.text
