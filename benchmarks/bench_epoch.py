@@ -39,6 +39,7 @@ from ff_lightning.data.tensors import TensorDataModule  # noqa: E402
 from ff_lightning.goodness import rms_normalise  # noqa: E402
 from ff_lightning.module import FFModule  # noqa: E402
 from ff_lightning.thresholds import constant  # noqa: E402
+from ff_lightning.whole_step import AdamState, whole_step  # noqa: E402
 
 
 class RandomImages(TensorDataModule):
@@ -153,6 +154,39 @@ def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, precision, de
     return time.perf_counter() - start
 
 
+def whole_step_epoch(
+    module: FFModule, x, y, batch_size: int, n_batches: int, compiled: bool, device
+) -> float:
+    """Seconds for n_batches minibatches through ff_lightning.whole_step (one function per step,
+    Adam on tensors), eager or compiled whole (fullgraph; compilation in a warm-up step, not timed)."""
+    module = module.to(device)
+    layers, head = module.net.layers, module.head
+    opts = [AdamState(list(layer.parameters())) for layer in layers]
+    head_opt = AdamState(list(head.parameters()))
+    stats = torch.zeros(len(layers), 5, device=device)
+    lr = torch.tensor(1e-3, device=device)
+    thetas = torch.tensor(module.thresholds_at(0), device=device)
+    step = torch.compile(whole_step, fullgraph=True) if compiled else whole_step
+
+    def run(xb, yb):
+        return step(
+            layers, head, opts, head_opt, xb, yb, thetas, lr, lr, stats,
+            module.negative_sampler, module.layer_steps, module.num_classes,
+            module.input_dropout, module.goodness_from_layer,
+        )  # fmt: skip
+
+    with torch._dynamo.config.patch(trace_autograd_ops=True):
+        run(x[:batch_size], y[:batch_size])  # warm-up (and compilation)
+        sync(device)
+        order = torch.randperm(len(x), device=device)
+        start = time.perf_counter()
+        for b in range(n_batches):
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            run(x[idx], y[idx])
+        sync(device)
+    return time.perf_counter() - start
+
+
 def matmul_floor(widths, batch_size, n_batches, device, dtype=torch.float32, neutral_pass=False) -> float:
     """Only the GEMMs of the FF step, timed: forward and weight gradient over the 2B positive and
     negative rows of each layer (the matmul floor), plus with `neutral_pass` the B-row forward
@@ -207,6 +241,12 @@ def main(argv: list[str] | None = None) -> dict:
         help="minibatches per Lightning step for the suite (dataset.batches_per_step)",
     )
     p.add_argument(
+        "--whole-step",
+        choices=("off", "eager", "compiled", "both"),
+        default="off",
+        help="also time ff_lightning.whole_step, eager and/or compiled whole (whole_step_*_s_per_epoch)",
+    )
+    p.add_argument(
         "--weight-averaging-decay",
         type=float,
         default=None,
@@ -255,6 +295,15 @@ def main(argv: list[str] | None = None) -> dict:
         * scale
         for _ in range(args.repeats)
     ]
+
+    whole = {}
+    for mode in ("eager", "compiled"):
+        if args.whole_step in (mode, "both"):
+            whole[mode] = statistics.median(
+                whole_step_epoch(make_ff(), x, y, args.batch_size, n_batches, mode == "compiled", device)
+                * scale
+                for _ in range(args.repeats)
+            )
 
     def floor(**kw) -> float:
         return statistics.median(
@@ -324,6 +373,10 @@ def main(argv: list[str] | None = None) -> dict:
         out["suite_negatives_s_per_epoch"] = statistics.median(t * scale for t in k)
         out["negatives_over_suite"] = out["suite_negatives_s_per_epoch"] / out["suite_s_per_epoch"]
     out["suite_over_eager"] = out["suite_s_per_epoch"] / out["eager_s_per_epoch"]
+    for mode, seconds in whole.items():
+        out[f"whole_step_{mode}_s_per_epoch"] = seconds
+        out[f"whole_step_{mode}_over_suite"] = seconds / out["suite_s_per_epoch"]
+        out[f"whole_step_{mode}_over_floor"] = seconds / out["matmul_floor_s_per_epoch"]
     out["suite_over_floor"] = out["suite_s_per_epoch"] / out["matmul_floor_s_per_epoch"]
     if "bp_s_per_epoch" in out:
         out["ff_over_bp"] = out["suite_s_per_epoch"] / out["bp_s_per_epoch"]

@@ -25,6 +25,8 @@ def test_benchmark_prints_one_json_object():
         "0.999",
         "--negatives-per-image",
         "9",
+        "--whole-step",
+        "eager",
     )
     for key in (
         "suite_s_per_epoch",
@@ -38,6 +40,9 @@ def test_benchmark_prints_one_json_object():
         "ema_over_suite",
         "suite_negatives_s_per_epoch",
         "negatives_over_suite",
+        "whole_step_eager_s_per_epoch",
+        "whole_step_eager_over_suite",
+        "whole_step_eager_over_floor",
     ):
         assert out[key] > 0, key
     assert out["negatives_per_image"] == 9
