@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import ROOT, TINY_MODEL, data_dir, run_train
+from tests.conftest import ROOT, TINY_MODEL, run_train
 from tests.wandb_files import history_by_epoch, key_of, records, run_file
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1"]
@@ -233,27 +233,6 @@ def test_bad_wandb_key_falls_back_to_offline_and_says_so(tmp_path):
     output = proc.stdout + proc.stderr
     assert "W&B: cannot log in" in output and "logging offline instead" in output
     assert json.loads((tmp_path / "results.json").read_text())["wandb"]["mode"] == "offline"
-
-
-@pytest.mark.slow
-def test_packed_launcher_runs_the_jobs_n_at_a_time_in_worker_processes(tmp_path):
-    # the one-GPU preset, on the CPU: 3 jobs through 2 worker processes, under CUDA MPS's wrapper
-    args = ["-m", "hydra/launcher=packed", "hydra.launcher.n_jobs=2", *TINY, "logger=csv", "seed=0,1,2"]
-    env = {**os.environ, "FF_DATA_DIR": str(data_dir()), "WANDB_MODE": "offline"}
-    proc = subprocess.run(
-        ["bash", str(ROOT / "multirun_scripts" / "with_mps.sh"), sys.executable, str(ROOT / "train.py")]
-        + [*args, f"hydra.sweep.dir={tmp_path}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = results_under(tmp_path)
-    assert [r["seed"] for r in results] == [0, 1, 2] and all(r["status"] == "completed" for r in results)
-    # no more workers than asked for
-    assert len({r["pid"] for r in results}) <= 2
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 from omegaconf import OmegaConf
@@ -174,3 +175,18 @@ def test_reference_recipe_script_puts_each_part_next_to_the_suites_default(tmp_p
     assert all(r["hidden_dims"] == [32, 32] for r in runs.values())
     report = (tmp_path / "report.md").read_text()
     assert table_rows(report, "trick")[:3] == ["none", "peer_normalisation", "reference"]
+
+
+def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_path):
+    # the one-GPU preset, on the CPU (no MPS here: the wrapper runs the command as it is):
+    # 3 jobs through 2 worker processes
+    args = ["-m", "hydra/launcher=packed", "hydra.launcher.n_jobs=2", *TINY, "seed=0,1,2"]
+    proc = run_script(
+        "with_mps.sh", sys.executable, str(ROOT / "train.py"), *args, f"hydra.sweep.dir={tmp_path}"
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = sorted(
+        (json.loads(p.read_text()) for p in tmp_path.glob("*/results.json")), key=lambda r: r["seed"]
+    )
+    assert [r["seed"] for r in runs] == [0, 1, 2] and all(r["status"] == "completed" for r in runs)
+    assert len({r["pid"] for r in runs}) <= 2
