@@ -39,7 +39,7 @@ def test_expected_groups_and_options_exist():
     assert GROUPS["model"] == ["backprop_mlp", "ff_mlp", "logreg"]
     assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu", "ddp", "ddp_cpu"}
     assert set(GROUPS["callbacks"]) == {"default", "none"}
-    assert GROUPS["hydra/launcher"] == ["submitit_slurm"]
+    assert GROUPS["hydra/launcher"] == ["packed", "submitit_slurm"]
     assert set(GROUPS["logger"]) == {"wandb", "csv", "many", "none"}
     assert {"paper_mnist", "smoke", "paper_imdb", "imdb_smoke"} <= set(GROUPS["experiment"])
 
