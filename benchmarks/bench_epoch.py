@@ -170,7 +170,7 @@ def whole_step_epoch(
 
     def run(xb, yb):
         return step(
-            layers, head, opts, head_opt, xb, yb, thetas, lr, lr, stats,
+            module.net, head, opts, head_opt, xb, yb, thetas, lr, lr, stats,
             module.negative_sampler, module.layer_steps, module.num_classes,
             module.input_dropout, module.goodness_from_layer,
         )  # fmt: skip

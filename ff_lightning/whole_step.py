@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ff_lightning.data.augment import drop_pixels
-from ff_lightning.goodness import rms_normalise
 from ff_lightning.labels import embed_label, neutral_code, one_hot
 from ff_lightning.negatives import NegativeSampler
+from ff_lightning.nets import FFNet
 from ff_lightning.step import LayerStep, layer_step
 
 BETAS = (0.9, 0.999)
@@ -78,7 +78,7 @@ def gumbel_wrong_labels(labels: torch.Tensor, logits: torch.Tensor, k: int) -> t
 
 
 def whole_step(
-    layers: nn.ModuleList,
+    net: FFNet,
     head: nn.Linear,
     layer_opts: list[AdamState],
     head_opt: AdamState,
@@ -93,22 +93,20 @@ def whole_step(
     num_classes: int,
     input_dropout: float,
     from_layer: int,
+    label_mode: str = "overwrite",
     label_scale: float | None = None,
 ) -> torch.Tensor:
-    """One minibatch for every FF layer and the head (MNIST's label in the first pixels). Adds
+    """One minibatch for every FF layer of `net` and the head, the label written into the input as
+    FFModule writes it (label_mode, label_scale). Adds
     this step's per-layer statistics (step.STATS) to `stats` and returns the head's loss and
     whether anything is not finite, as a tensor of two."""
     n, k = x.shape[0], sampler.per_image
 
     def labelled(images: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        return embed_label(images, code, "overwrite", label_scale)
+        return embed_label(images, code, label_mode, label_scale)
 
     def features(images: torch.Tensor) -> torch.Tensor:
-        h, feats = labelled(images, neutral_code(n, num_classes, images)), []
-        for layer in layers:
-            h = layer(h)
-            feats.append(rms_normalise(h))
-        return torch.cat(feats[from_layer:], dim=1)
+        return net.head_features(labelled(images, neutral_code(n, num_classes, images)), from_layer)
 
     feats = None
     if sampler.needs_beliefs:
@@ -123,7 +121,7 @@ def whole_step(
     h = torch.cat([positives, labelled(x_in.repeat(k, 1), one_hot(y_neg, num_classes, x.dtype))])
     bad = torch.zeros((), dtype=torch.bool, device=x.device)
     all_grads = []
-    for i, (layer, step) in enumerate(zip(layers, steps, strict=True)):
+    for i, (layer, step) in enumerate(zip(net.layers, steps, strict=True)):
         out, loss, layer_stats, new_mean = layer_step(
             layer, h.detach(), thetas[i], n, step, layer.running_mean
         )

@@ -40,7 +40,7 @@ def replay(module: FFModule, recorded, lr: float, compiled=None) -> torch.Tensor
     for x, y, rng in recorded:
         torch.set_rng_state(rng)
         out = step(
-            layers,
+            module.net,
             head,
             opts,
             head_opt,
@@ -55,6 +55,8 @@ def replay(module: FFModule, recorded, lr: float, compiled=None) -> torch.Tensor
             module.num_classes,
             module.input_dropout,
             module.goodness_from_layer,
+            module.label_mode,
+            module.label_scale,
         )
     return out
 
