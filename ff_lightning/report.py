@@ -290,6 +290,13 @@ def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, 
     _save(fig, path, dpi=120)
 
 
+def setting_label(values: dict[str, str], keys: list[str]) -> str:
+    """A run's setting as the weight and corruption figures name it: the swept keys' values, and
+    the model (`activation=tanh backprop_mlp`)."""
+    parts = [f"{k}={values.get(k, '(default)')}" for k in keys if k != "model"]
+    return " ".join([*parts, values.get("model", "ff_mlp")])
+
+
 def variants(
     runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]
 ) -> dict[str, list[dict]]:
@@ -299,9 +306,7 @@ def variants(
     for run, values in zip(runs, per_run, strict=True):
         if not run.get("weights") or run.get("status") != "completed":
             continue
-        parts = [f"{k}={values.get(k, '(default)')}" for k in keys if k != "model"]
-        parts.append(values.get("model", "ff_mlp"))
-        out[" ".join(parts)].append(run)
+        out[setting_label(values, keys)].append(run)
     return out
 
 
@@ -425,9 +430,7 @@ def corruption_groups(
         found = read_results(path) if path.is_file() else None
         if found is None or "corruptions" not in found:
             continue
-        parts = [f"{k}={values.get(k, '(default)')}" for k in keys if k != "model"]
-        parts.append(values.get("model", "ff_mlp"))
-        out[" ".join(parts)].append(found)
+        out[setting_label(values, keys)].append(found)
     return out
 
 
@@ -440,9 +443,9 @@ def corruption_means(results: list[dict[str, Any]], mode: str) -> dict[str, floa
     return means
 
 
-def corruption_table(groups: dict[str, list[dict[str, Any]]], mode: str) -> str:
+def corruption_table(groups: dict[str, list[dict[str, Any]]], table: dict[str, dict[str, float]]) -> str:
+    """`table`: each setting's corruption_means()."""
     names = list(groups)
-    table = {name: corruption_means(rs, mode) for name, rs in groups.items()}
     rows = list(next(iter(table.values())))
     lines = [
         "| corruption | " + " | ".join(f"{n} ({len(groups[n])} runs)" for n in names) + " |",
@@ -455,10 +458,16 @@ def corruption_table(groups: dict[str, list[dict[str, Any]]], mode: str) -> str:
     return "\n".join(lines)
 
 
-def plot_corruptions(groups: dict[str, list[dict[str, Any]]], mode: str, path: Path, caption: str) -> None:
-    """Test error per corruption (severities averaged), one bar per setting."""
+def plot_corruptions(
+    groups: dict[str, list[dict[str, Any]]],
+    table: dict[str, dict[str, float]],
+    mode: str,
+    path: Path,
+    caption: str,
+) -> None:
+    """Test error per corruption (severities averaged), one bar per setting (`table`: each
+    setting's corruption_means())."""
     plt = _pyplot()
-    table = {name: corruption_means(rs, mode) for name, rs in groups.items()}
     rows = list(next(iter(table.values())))
     width = 0.8 / len(table)
     fig, ax = plt.subplots(figsize=(max(7, 0.55 * len(rows) * max(1, len(table) / 2) + 3), 4.2))
@@ -564,13 +573,14 @@ def build_report(
         ]
         for mode in ("goodness", "head"):
             fig = out_dir / f"corruptions_{mode}.png"
-            plot_corruptions(corrupted, mode, fig, caption)
+            table = {name: corruption_means(rs, mode) for name, rs in corrupted.items()}
+            plot_corruptions(corrupted, table, mode, fig, caption)
             figures.append(fig)
             parts += [
                 "",
                 f"### {mode}",
                 "",
-                corruption_table(corrupted, mode),
+                corruption_table(corrupted, table),
                 "",
                 f"![corruptions]({fig.name})",
             ]
