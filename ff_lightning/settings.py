@@ -61,6 +61,15 @@ class Number:
             text = f"a finite {kind.removeprefix('a ').removeprefix('an ')}"
         return f"{text} or null" if self.nullable else text
 
+    def refusal(self, key: str, value: object) -> str:
+        """The one line for a value of `key` that this does not allow."""
+        return f"{key} must be {self.describe()}, got {value!r}"
+
+
+def not_an_option(key: str, value: object, allowed: tuple[str, ...] | list[str]) -> str:
+    """The one line for a word that is not among a setting's (or a config group's) options."""
+    return f"{key}={value} is not an option; choose one of: {', '.join(allowed)}"
+
 
 POSITIVE = Number(low=0, open_low=True)
 POSITIVE_INT = Number(integer=True, low=0, open_low=True)
@@ -173,9 +182,9 @@ def check(prefix: str, schema: type, values: dict[str, Any]) -> None:
     for name, value in values.items():
         key = f"{prefix}.{name}"
         if key in words and value not in words[key]:
-            raise ValueError(f"{key}={value} is not an option; choose one of: {', '.join(words[key])}")
+            raise ValueError(not_an_option(key, value, words[key]))
         if key in numbers and not numbers[key].allows(value):
-            raise ValueError(f"{key} must be {numbers[key].describe()}, got {value!r}")
+            raise ValueError(numbers[key].refusal(key, value))
 
 
 def register_schemas() -> None:

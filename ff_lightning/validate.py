@@ -16,6 +16,7 @@ from ff_lightning.settings import (
     FFSettings,
     Number,
     declared,
+    not_an_option,
 )
 from ff_lightning.thresholds import PYRAMID_SHAPES
 
@@ -60,7 +61,7 @@ def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
             value = value.strip()
             if value in ("", "null") or value in allowed:
                 continue
-            raise UserInputError(f"{group}={value} is not an option; choose one of: {', '.join(allowed)}")
+            raise UserInputError(not_an_option(group, value, allowed))
 
 
 def _check_optuna_installed() -> None:
@@ -199,11 +200,11 @@ def check_settings(cfg: DictConfig) -> None:
     for key, allowed in CHOICES.items():
         value = OmegaConf.select(cfg, key, default=_MISSING)
         if value is not _MISSING and value not in allowed:
-            raise UserInputError(f"{key}={value} is not an option; choose one of: {', '.join(allowed)}")
+            raise UserInputError(not_an_option(key, value, allowed))
     for key, spec in NUMBERS.items():
         value = OmegaConf.select(cfg, key, default=_MISSING)
         if value is not _MISSING and not spec.allows(value):
-            raise UserInputError(f"{key} must be {spec.describe()}, got {value!r}")
+            raise UserInputError(spec.refusal(key, value))
     for key, spec in NUMBER_LISTS.items():
         values = OmegaConf.select(cfg, key, default=None)
         if values is None:
@@ -288,7 +289,7 @@ def composition_error(exc: BaseException) -> str:
     key, value = str(cause.full_key), cause.value
     listed = re.sub(r"\[\d+\]$", "", key)
     if key in NUMBERS:
-        return f"{key} must be {NUMBERS[key].describe()}, got {value!r}"
+        return NUMBERS[key].refusal(key, value)
     if listed in NUMBER_LISTS:
         return f"every value in {listed} must be {NUMBER_LISTS[listed].describe()}, got {value!r}"
     return f"{key}: {str(cause).strip().splitlines()[0]}"
