@@ -39,7 +39,6 @@ from ff_lightning.data.tensors import TensorDataModule  # noqa: E402
 from ff_lightning.goodness import rms_normalise  # noqa: E402
 from ff_lightning.module import FFModule  # noqa: E402
 from ff_lightning.thresholds import constant  # noqa: E402
-from ff_lightning.whole_step import AdamState, whole_step  # noqa: E402
 
 
 class RandomImages(TensorDataModule):
@@ -154,39 +153,6 @@ def eager_ff_epoch(x, y, widths, batch_size, n_batches, lr, fused, precision, de
     return time.perf_counter() - start
 
 
-def whole_step_epoch(
-    module: FFModule, x, y, batch_size: int, n_batches: int, compiled: bool, device
-) -> float:
-    """Seconds for n_batches minibatches through ff_lightning.whole_step (one function per step,
-    Adam on tensors), eager or compiled whole (fullgraph; compilation in a warm-up step, not timed)."""
-    module = module.to(device)
-    layers, head = module.net.layers, module.head
-    opts = [AdamState(list(layer.parameters())) for layer in layers]
-    head_opt = AdamState(list(head.parameters()))
-    stats = torch.zeros(len(layers), 5, device=device)
-    lr = torch.tensor(1e-3, device=device)
-    thetas = torch.tensor(module.thresholds_at(0), device=device)
-    step = torch.compile(whole_step, fullgraph=True) if compiled else whole_step
-
-    def run(xb, yb):
-        return step(
-            module.net, head, opts, head_opt, xb, yb, thetas, lr, lr, stats,
-            module.negative_sampler, module.layer_steps, module.num_classes,
-            module.input_dropout, module.goodness_from_layer,
-        )  # fmt: skip
-
-    with torch._dynamo.config.patch(trace_autograd_ops=True):
-        run(x[:batch_size], y[:batch_size])  # warm-up (and compilation)
-        sync(device)
-        order = torch.randperm(len(x), device=device)
-        start = time.perf_counter()
-        for b in range(n_batches):
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            run(x[idx], y[idx])
-        sync(device)
-    return time.perf_counter() - start
-
-
 def matmul_floor(widths, batch_size, n_batches, device, dtype=torch.float32, neutral_pass=False) -> float:
     """Only the GEMMs of the FF step, timed: forward and weight gradient over the 2B positive and
     negative rows of each layer (the matmul floor), plus with `neutral_pass` the B-row forward
@@ -244,7 +210,8 @@ def main(argv: list[str] | None = None) -> dict:
         "--whole-step",
         choices=("off", "eager", "compiled", "both"),
         default="off",
-        help="also time ff_lightning.whole_step, eager and/or compiled whole (whole_step_*_s_per_epoch)",
+        help="also time the suite with model.whole_step=true, eager and/or compiled whole "
+        "(whole_step_*_s_per_epoch); suite_s_per_epoch is the per-layer steps",
     )
     p.add_argument(
         "--weight-averaging-decay",
@@ -274,6 +241,9 @@ def main(argv: list[str] | None = None) -> dict:
     L.seed_everything(0, verbose=False)
 
     def make_ff(**kwargs):
+        # the suite's per-layer steps unless told otherwise (--whole-step times the other path)
+        kwargs.setdefault("whole_step", False)
+        kwargs.setdefault("compile_step", {"auto": None, "on": True, "off": False}[args.compile])
         return FFModule(
             input_dim=784,
             num_classes=10,
@@ -281,7 +251,6 @@ def main(argv: list[str] | None = None) -> dict:
             activation=nn.ReLU(),
             threshold=constant,
             optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused),
-            compile_step={"auto": None, "on": True, "off": False}[args.compile],
             **kwargs,
         )
 
@@ -295,15 +264,6 @@ def main(argv: list[str] | None = None) -> dict:
         * scale
         for _ in range(args.repeats)
     ]
-
-    whole = {}
-    for mode in ("eager", "compiled"):
-        if args.whole_step in (mode, "both"):
-            whole[mode] = statistics.median(
-                whole_step_epoch(make_ff(), x, y, args.batch_size, n_batches, mode == "compiled", device)
-                * scale
-                for _ in range(args.repeats)
-            )
 
     def floor(**kw) -> float:
         return statistics.median(
@@ -356,6 +316,16 @@ def main(argv: list[str] | None = None) -> dict:
     dm.batches_per_step = args.batches_per_step
     suite = [t * scale for t in time_trainer(make_ff, dm, device, args.repeats, precision=precision)]
     out["suite_s_per_epoch"] = statistics.median(suite)
+    for mode in ("eager", "compiled"):
+        if args.whole_step in (mode, "both"):
+            # the suite on its whole-step path; compiled: compilation in the warm-up fit, not timed
+            make_whole = partial(make_ff, whole_step=True, compile_step=mode == "compiled")
+            whole = time_trainer(make_whole, dm, device, args.repeats, precision=precision)
+            seconds = statistics.median(t * scale for t in whole)
+            out[f"whole_step_{mode}_s_per_epoch"] = seconds
+            out[f"whole_step_{mode}_over_suite"] = seconds / out["suite_s_per_epoch"]
+            out[f"whole_step_{mode}_over_eager"] = seconds / out["eager_s_per_epoch"]
+            out[f"whole_step_{mode}_over_floor"] = seconds / out["matmul_floor_s_per_epoch"]
     if args.weight_averaging_decay is not None:
 
         def ema_callbacks() -> list[L.Callback]:
@@ -373,10 +343,6 @@ def main(argv: list[str] | None = None) -> dict:
         out["suite_negatives_s_per_epoch"] = statistics.median(t * scale for t in k)
         out["negatives_over_suite"] = out["suite_negatives_s_per_epoch"] / out["suite_s_per_epoch"]
     out["suite_over_eager"] = out["suite_s_per_epoch"] / out["eager_s_per_epoch"]
-    for mode, seconds in whole.items():
-        out[f"whole_step_{mode}_s_per_epoch"] = seconds
-        out[f"whole_step_{mode}_over_suite"] = seconds / out["suite_s_per_epoch"]
-        out[f"whole_step_{mode}_over_floor"] = seconds / out["matmul_floor_s_per_epoch"]
     out["suite_over_floor"] = out["suite_s_per_epoch"] / out["matmul_floor_s_per_epoch"]
     if "bp_s_per_epoch" in out:
         out["ff_over_bp"] = out["suite_s_per_epoch"] / out["bp_s_per_epoch"]

@@ -5,6 +5,7 @@ linear softmax head learns from the normalised activities of the upper layers, f
 label. Both inference modes (goodness over labels, and the head) are evaluated.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields, replace
@@ -26,6 +27,9 @@ from ff_lightning.nets import FFNet
 from ff_lightning.settings import FFSettings, check
 from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
+from ff_lightning.whole_step import AdamState, unsupported, whole_step
+
+log = logging.getLogger(__name__)
 
 # the settings FFModule shares with its typed declaration (model=ff_mlp)
 _DECLARED = {f.name for f in fields(FFSettings)}
@@ -63,6 +67,7 @@ class FFModule(L.LightningModule):
         threshold_range_fraction: float | None = FFSettings.threshold_range_fraction,
         compile_step: bool | None = FFSettings.compile_step,
         compile_mode: str = FFSettings.compile_mode,
+        whole_step: bool | None = FFSettings.whole_step,
         objective: str = FFSettings.objective,
         symba_alpha: float = FFSettings.symba_alpha,
         negatives: str = FFSettings.negatives,
@@ -99,8 +104,14 @@ class FFModule(L.LightningModule):
         self.divergence_check_every = divergence_check_every
         self.compile_step = compile_step
         self.compile_mode = compile_mode
+        self.whole_step = whole_step
         self._compiled = False
         self._layer_step = layer_step
+        # set at on_train_start when the whole-step path trains: the step function and the Adam
+        # states it updates (those of the Lightning optimizers, so checkpoints hold them)
+        self._whole = False
+        self._whole_step: Callable | None = None
+        self._adam: list[AdamState] = []
         self._world = 1
         self.lr_schedule = lr_schedule
         self.input_dropout = input_dropout
@@ -193,13 +204,43 @@ class FFModule(L.LightningModule):
         self._compiled = self.compile_step is True or (
             self.compile_step is None and self.device.type == "cuda"
         )
+        self._world = world_size()
         self._layer_step = layer_step
-        if self._compiled:
+        self._whole_step = None
+        self._whole = self._uses_whole_step()
+        if self._compiled and not self._whole:
             mode = self.compile_mode if self.device.type == "cuda" else "default"
             self._layer_step = torch.compile(layer_step, mode=mode)
-        self._world = world_size()
+
+    def _uses_whole_step(self) -> bool:
+        """Whether this fit trains with whole_step: asked for (true), or by default (null) on the
+        CPU, and only where whole_step computes what the per-layer steps would."""
+        if self.whole_step is False or (self.whole_step is None and self.device.type != "cpu"):
+            return False
+        *layer_opts, head_opt = self.optimizers()
+        reasons = [
+            ("model.optimizer", unsupported(layer_opts[0].optimizer)),
+            ("model.head_optimizer", unsupported(head_opt.optimizer)),
+            ("trainer.devices", f"{self._world} processes" if self._world > 1 else None),
+        ]
+        for name, reason in reasons:
+            if reason is not None:
+                if self.whole_step:
+                    log.warning("model.whole_step: %s is %s; training with the per-layer steps", name, reason)
+                return False
+        return True
+
+    def _start_whole_step(self) -> None:
+        # after a resume has loaded the optimizers' states, so the whole step carries them on
+        self._adam = [AdamState.of(opt.optimizer) for opt in self.optimizers()]
+        self._whole_step = whole_step
+        if self._compiled:
+            mode = self.compile_mode if self.device.type == "cuda" else "default"
+            self._whole_step = torch.compile(whole_step, mode=mode, fullgraph=True)
 
     def on_train_epoch_start(self) -> None:
+        if self._whole and self._whole_step is None:
+            self._start_whole_step()
         self.lr_factor = lr_factor(self.lr_schedule, self.current_epoch, self.trainer.max_epochs)
         for opt in self.optimizers():
             for group in opt.optimizer.param_groups:
@@ -207,6 +248,12 @@ class FFModule(L.LightningModule):
         self.thetas = self.thresholds_at(self.current_epoch)
         # a tensor, so that a threshold that changes between epochs is data, not a recompile
         self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
+        *layer_opts, head_opt = self.optimizers()
+        # the rates as tensors: a schedule changes data, not a compiled step
+        self._lrs = [
+            torch.tensor(opt.optimizer.param_groups[0]["lr"], device=self.device)
+            for opt in (layer_opts[0], head_opt)
+        ]
         self._stats = torch.zeros(len(self.hidden_dims), len(STATS), device=self.device)
         self._head_loss = torch.zeros((), device=self.device)
         self._head_correct = torch.zeros((), device=self.device)
@@ -233,6 +280,50 @@ class FFModule(L.LightningModule):
         return wrapped.no_sync() if isinstance(wrapped, DistributedDataParallel) else nullcontext()
 
     def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        if self._whole_step is not None:
+            self._whole_minibatch(x, y)
+        else:
+            self._layered_minibatch(x, y)
+        self._steps += 1
+        if self.first_loss is None and self._first_loss is None:
+            self._first_loss = self._stats[:, 0].sum().clone()  # read at the next check: no sync here
+        # a divergence check syncs with the device, so it runs every few steps, not every step
+        if self._steps % self.divergence_check_every == 0:
+            self._check_divergence()
+
+    def _whole_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        *layer_adam, head_adam = self._adam
+        # compiled, dynamo traces the per-layer gradients (autograd.grad) into the one graph
+        traced = torch._dynamo.config.patch(trace_autograd_ops=True) if self._compiled else nullcontext()
+        with traced:
+            head_loss, correct, _ = self._whole_step(
+                self.net,
+                self.head,
+                layer_adam,
+                head_adam,
+                x,
+                y,
+                self._theta_tensor,
+                self._lrs[0],
+                self._lrs[1],
+                self._stats,
+                self.negative_sampler,
+                self.layer_steps,
+                self.num_classes,
+                self.input_dropout,
+                self.goodness_from_layer,
+                self.label_mode,
+                self.label_scale,
+            )
+        self._head_loss += head_loss
+        self._head_correct += correct
+        # Lightning counts optimizer steps (trainer.global_step, checkpoints, resume) when a
+        # LightningOptimizer steps; the whole step stepped each of them once, so count those
+        for opt in self.optimizers():
+            opt._on_before_step()
+            opt._on_after_step()
+
+    def _layered_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
         n, k = x.shape[0], self.negative_sampler.per_image
         feats = logits = None
@@ -282,12 +373,6 @@ class FFModule(L.LightningModule):
             average_gradients([self.head])
         head_opt.step()
         self._head_loss += head_loss.detach()
-        self._steps += 1
-        if self.first_loss is None and self._first_loss is None:
-            self._first_loss = self._stats[:, 0].sum().clone()  # read at the next check: no sync here
-        # a divergence check syncs with the device, so it runs every few steps, not every step
-        if self._steps % self.divergence_check_every == 0:
-            self._check_divergence()
 
     def _check_divergence(self) -> None:
         if self.first_loss is None and self._first_loss is not None:

@@ -29,29 +29,66 @@ EPS = 1e-8
 
 @dataclass
 class AdamState:
-    """Adam's moments and step count for a list of parameters, held as tensors."""
+    """Adam's moments and step counts for a list of parameters, held as tensors. `of` reads them
+    from (and keeps them in) a torch.optim.Adam, so its state_dict, the checkpoint and a resume
+    on either path see the same moments."""
 
     params: list[torch.Tensor]
     exp_avg: list[torch.Tensor] = field(default_factory=list)
     exp_avg_sq: list[torch.Tensor] = field(default_factory=list)
-    step: torch.Tensor = field(default_factory=lambda: torch.zeros(()))
+    # one per parameter, as torch.optim.Adam keeps them; all hold the same count
+    steps: list[torch.Tensor] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.exp_avg:
             self.exp_avg = [torch.zeros_like(p) for p in self.params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
-            self.step = torch.zeros((), device=self.params[0].device)
+            self.steps = [torch.zeros((), device=p.device) for p in self.params]
+
+    @classmethod
+    def of(cls, optimizer: torch.optim.Optimizer) -> "AdamState":
+        """The state of a torch.optim.Adam (see `unsupported`), created in it where it has none."""
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        for p in params:
+            state = optimizer.state[p]
+            if not state:
+                state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            # a step count on the parameter's device, so the step adds nothing on the host
+            state["step"] = state["step"].to(p.device)
+        states = [optimizer.state[p] for p in params]
+        return cls(
+            params,
+            [s["exp_avg"] for s in states],
+            [s["exp_avg_sq"] for s in states],
+            [s["step"] for s in states],
+        )
+
+
+def unsupported(optimizer: torch.optim.Optimizer) -> str | None:
+    """Why adam_ cannot step this optimizer (None: it can): adam_ is torch.optim.Adam's update
+    with its default betas and eps, no weight decay, one learning rate."""
+    if type(optimizer) is not torch.optim.Adam:
+        return f"{type(optimizer).__name__}, not Adam"
+    lrs = {group["lr"] for group in optimizer.param_groups}
+    for group in optimizer.param_groups:
+        if group["weight_decay"] or group["amsgrad"] or group["maximize"]:
+            return "Adam with weight decay, amsgrad or maximize"
+        if tuple(group["betas"]) != BETAS or group["eps"] != EPS:
+            return f"Adam with betas {tuple(group['betas'])} and eps {group['eps']}"
+    return f"several learning rates {sorted(lrs)}" if len(lrs) > 1 else None
 
 
 def adam_(state: AdamState, grads: list[torch.Tensor], lr: torch.Tensor) -> None:
     """One Adam step in place, in torch.optim.Adam's arithmetic (no weight decay, no amsgrad): the
     bias corrections in float64, as its Python numbers are."""
     beta1, beta2 = BETAS
-    state.step.add_(1)
+    torch._foreach_add_(state.steps, 1)
     torch._foreach_lerp_(state.exp_avg, grads, 1 - beta1)
     torch._foreach_mul_(state.exp_avg_sq, beta2)
     torch._foreach_addcmul_(state.exp_avg_sq, grads, grads, 1 - beta2)
-    step = state.step.double()
+    step = state.steps[0].double()
     step_size = -(lr.double() / (1 - beta1**step))
     denom = torch._foreach_sqrt(state.exp_avg_sq)
     torch._foreach_div_(denom, torch.sqrt(1 - beta2**step).float())
@@ -97,9 +134,9 @@ def whole_step(
     label_scale: float | None = None,
 ) -> torch.Tensor:
     """One minibatch for every FF layer of `net` and the head, the label written into the input as
-    FFModule writes it (label_mode, label_scale). Adds
-    this step's per-layer statistics (step.STATS) to `stats` and returns the head's loss and
-    whether anything is not finite, as a tensor of two."""
+    FFModule writes it (label_mode, label_scale). Adds this step's per-layer statistics
+    (step.STATS) to `stats` and returns the head's loss, its accuracy on the minibatch and whether
+    anything is not finite, as a tensor of three."""
     n, k = x.shape[0], sampler.per_image
 
     def labelled(images: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
@@ -138,8 +175,10 @@ def whole_step(
     if feats is None:
         with torch.no_grad():
             feats = features(x)
-    head_loss = F.cross_entropy(head(feats), y)
+    logits = head(feats)
+    head_loss = F.cross_entropy(logits, y)
+    correct = (logits.detach().argmax(dim=1) == y).float().mean()
     head_grads = torch.autograd.grad(head_loss, list(head.parameters()))
     with torch.no_grad():
         adam_(head_opt, list(head_grads), head_lr)
-    return torch.stack([head_loss.detach(), (bad | ~torch.isfinite(head_loss)).float()])
+    return torch.stack([head_loss.detach(), correct, (bad | ~torch.isfinite(head_loss)).float()])

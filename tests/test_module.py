@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 import ff_lightning.module as module_py
+import ff_lightning.whole_step as whole_step_py
 from ff_lightning.data.synthetic import SyntheticDataModule
 from ff_lightning.goodness import ff_loss, goodness
 from ff_lightning.module import FFModule
@@ -84,9 +85,11 @@ class RecordsEachBackward(FFModule):
 )
 def test_training_keeps_every_layers_gradient_local(tricks):
     """In the real training step (_train_minibatch), each layer's loss reaches that layer's
-    parameters only, never the layer below, and the head's loss only the head."""
+    parameters only, never the layer below, and the head's loss only the head (the per-layer
+    steps; the whole step: tests/test_whole_step.py)."""
     torch.manual_seed(0)
     module = RecordsEachBackward(
+        whole_step=False,
         input_dim=64,
         num_classes=10,
         hidden_dims=[16, 16, 16],
@@ -203,15 +206,21 @@ def test_several_minibatches_per_lightning_step_give_the_same_weights():
 
 
 @pytest.mark.slow
-def test_compiled_layer_steps_give_the_same_weights_as_eager():
-    """model.compile_step=true (on by default on CUDA) computes what the plain path computes."""
+@pytest.mark.parametrize("whole_step", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_compiled_steps_give_the_same_weights_as_eager(whole_step):
+    """model.compile_step=true (on by default on CUDA) computes what the plain path computes, for
+    the per-layer steps and for the whole step compiled whole."""
     weights = []
     for compile_step in (False, True):
         L.seed_everything(0)
-        module = make_module(hidden_dims=(16, 16), compile_step=compile_step)
+        module = make_module(hidden_dims=(16, 16), compile_step=compile_step, whole_step=whole_step)
         dm = SyntheticDataModule(num_train=500, num_test=50, val_size=0, batch_size=100)
-        fit_one_epoch(module, dm)
+        # compiled code draws its random numbers from its own generator unless told to fall back
+        # to eager's: the same draws, so the same weights
+        with torch._inductor.config.patch(fallback_random=True):
+            fit_one_epoch(module, dm)
         assert module._compiled == compile_step
+        assert (module._whole_step is not None) == whole_step
         weights.append([p.detach().clone() for p in module.parameters()])
     for plain, compiled in zip(*weights, strict=True):
         torch.testing.assert_close(compiled, plain, atol=1e-5, rtol=0)
@@ -302,29 +311,38 @@ def test_dropout_drops_the_same_units_of_an_images_positive_and_negative_row():
     torch.testing.assert_close(out, h)
 
 
-def test_dropout_never_touches_the_first_layer_or_evaluation(monkeypatch):
+def watch_layer_steps(monkeypatch, record) -> None:
+    """Call record(args) with the arguments of every layer step, on either training path."""
+    for where in (module_py, whole_step_py):
+        monkeypatch.setattr(where, "layer_step", lambda *args: record(args) or layer_step(*args))
+
+
+BOTH_PATHS = pytest.mark.parametrize("whole_step", [False, True], ids=["per_layer", "whole_step"])
+
+
+@BOTH_PATHS
+def test_dropout_never_touches_the_first_layer_or_evaluation(monkeypatch, whole_step):
     torch.manual_seed(0)
-    module = make_module(dropout=0.5)
+    module = make_module(dropout=0.5, whole_step=whole_step)
     x = module.with_label(torch.rand(8, 64), torch.randint(0, 10, (8,)))
     module.train()
     torch.testing.assert_close(module.net.activities(x)[1], module.net.activities(x)[1])
     calls = []
-    monkeypatch.setattr(
-        module_py, "layer_step", lambda *args: calls.append(args[4].dropout) or layer_step(*args)
-    )
+    watch_layer_steps(monkeypatch, lambda args: calls.append(args[4].dropout))
     _fit(module)
     assert calls[:3] == [0.0, 0.5, 0.5]
 
 
+@BOTH_PATHS
 def test_input_dropout_drops_pixels_of_the_first_layer_only_the_same_in_every_row_of_an_image(
-    monkeypatch,
+    monkeypatch, whole_step
 ):
     seen = []
-    monkeypatch.setattr(module_py, "layer_step", lambda *args: seen.append(args) or layer_step(*args))
+    watch_layer_steps(monkeypatch, seen.append)
     for p in (0.0, 0.4):
         seen.clear()
         torch.manual_seed(0)
-        module = make_module(objective="symba", negatives_per_image=2, input_dropout=p)
+        module = make_module(objective="symba", negatives_per_image=2, input_dropout=p, whole_step=whole_step)
         _fit(module)
         _, h, _, n, *_ = seen[0]
         pixels, labels = h[:, 10:].view(3, n, -1), h[:, :10].view(3, n, 10)
@@ -336,11 +354,12 @@ def test_input_dropout_drops_pixels_of_the_first_layer_only_the_same_in_every_ro
         assert [args[4].dropout for args in seen[:3]] == [0.0, 0.0, 0.0]
 
 
-def test_every_wrong_label_goes_through_each_layer_as_its_own_block_of_rows(monkeypatch):
+@BOTH_PATHS
+def test_every_wrong_label_goes_through_each_layer_as_its_own_block_of_rows(monkeypatch, whole_step):
     torch.manual_seed(0)
-    module = make_module(objective="symba", negatives_per_image=4)
+    module = make_module(objective="symba", negatives_per_image=4, whole_step=whole_step)
     seen = []
-    monkeypatch.setattr(module_py, "layer_step", lambda *args: seen.append(args) or layer_step(*args))
+    watch_layer_steps(monkeypatch, seen.append)
     _fit(module)
     layer, h, _, n, step, _ = seen[0]
     assert step.negatives_per_image == 4 and h.shape[0] == 5 * n

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from ff_lightning.module import FFModule
+from ff_lightning.step import STATS
 from ff_lightning.whole_step import AdamState, gumbel_wrong_labels, whole_step
 from tests.test_module import _fit, make_module
 
@@ -22,7 +23,7 @@ class Recording(FFModule):
 
 
 def recording_module(lr: float = 1e-2, fused: bool | None = None, **kwargs) -> Recording:
-    plain = make_module(lr=lr, **kwargs)
+    plain = make_module(lr=lr, whole_step=False, **kwargs)
     module = Recording.__new__(Recording)
     module.__dict__ = plain.__dict__
     module.optimizer_factory = module.head_optimizer_factory = partial(torch.optim.Adam, lr=lr, fused=fused)
@@ -34,7 +35,7 @@ def replay(module: FFModule, recorded, lr: float, compiled=None) -> torch.Tensor
     layers, head = module.net.layers, module.head
     opts = [AdamState(list(layer.parameters())) for layer in layers]
     head_opt = AdamState(list(head.parameters()))
-    stats = torch.zeros(len(layers), 5)
+    stats = torch.zeros(len(layers), len(STATS))
     step = compiled or whole_step
     thetas = torch.tensor(module.thresholds_at(0))
     for x, y, rng in recorded:
@@ -116,4 +117,71 @@ def test_whole_step_is_one_graph_for_best_mnists_tricks(settings):
     compiled = torch.compile(whole_step, fullgraph=True, backend="eager")
     with torch._dynamo.config.patch(trace_autograd_ops=True):
         out = replay(module, [(x, y, torch.get_rng_state())] * 2, 1e-2, compiled)
-    assert out.shape == (2,) and out[1] == 0
+    assert out.shape == (3,) and out[2] == 0
+
+
+def _fit_both(epochs: int = 1, **settings) -> tuple[FFModule, FFModule, list, list]:
+    """The same module trained through Lightning by the per-layer steps and by the whole step."""
+    torch.manual_seed(0)
+    layered = make_module(whole_step=False, **settings)
+    whole = copy.deepcopy(layered)
+    whole.whole_step = True
+    trainers = [_fit(layered, epochs), _fit(whole, epochs)]
+    assert whole._whole_step is not None and layered._whole_step is None
+    return layered, whole, *trainers
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"lr_schedule": "linear_decay", "objective": "symba", "input_dropout": 0.2},
+        pytest.param(
+            {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3, "init": "reference"},
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
+def test_training_with_the_whole_step_gives_the_weights_of_the_per_layer_steps(settings):
+    layered, whole, t_layered, t_whole = _fit_both(epochs=2, **settings)
+    for a, b in zip(layered.parameters(), whole.parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    # what Lightning counts and checkpoints: the steps, each optimizer's state, the epoch's metrics
+    assert t_whole.global_step == t_layered.global_step == 2 * 10 * 4
+    for opt_a, opt_b in zip(t_layered.optimizers, t_whole.optimizers, strict=True):
+        for p_a, p_b in zip(opt_a.param_groups[0]["params"], opt_b.param_groups[0]["params"], strict=True):
+            sa, sb = opt_a.state[p_a], opt_b.state[p_b]
+            assert float(sa["step"]) == float(sb["step"]) == 20
+            torch.testing.assert_close(sa["exp_avg_sq"], sb["exp_avg_sq"], atol=1e-6, rtol=1e-4)
+    ma, mb = layered.epoch_metrics(), whole.epoch_metrics()
+    assert ma.keys() == mb.keys()
+    for key in ma:
+        torch.testing.assert_close(ma[key], mb[key], atol=1e-4, rtol=1e-4)
+
+
+def test_each_gradient_of_the_whole_step_reaches_one_layer_only():
+    """Each gradient the whole step computes is one layer's (or the head's): no layer's loss
+    reaches the layer below, and the head's reaches no FF layer."""
+    torch.manual_seed(0)
+    module = make_module(hidden_dims=(16, 16, 16), negatives="hard", input_dropout=0.2)
+    touched: list[str] = []
+    for name, p in module.named_parameters():
+        p.register_hook(lambda g, name=name: touched.append(name.rsplit(".", 1)[0]))
+    replay(module, [(torch.rand(8, 64), torch.randint(0, 10, (8,)), torch.get_rng_state())], 1e-2)
+    # each autograd.grad call fills its own parameters' gradients, weight and bias
+    layers = [{f"net.layers.{i}.linear"} for i in range(3)] + [{"head"}]
+    assert [set(touched[i : i + 2]) for i in range(0, len(touched), 2)] == layers
+
+
+def test_the_whole_step_falls_back_for_an_optimizer_it_does_not_write_out(caplog):
+    module = make_module(whole_step=True)
+    module.optimizer_factory = module.head_optimizer_factory = partial(torch.optim.SGD, lr=1e-2)
+    _fit(module)
+    assert module._whole_step is None
+    warning = "model.whole_step: model.optimizer is SGD, not Adam; training with the per-layer steps"
+    assert warning in caplog.text
+    # by default, no warning: the per-layer steps quietly
+    caplog.clear()
+    default = make_module()
+    default.optimizer_factory = module.optimizer_factory
+    _fit(default)
+    assert default._whole_step is None and "model.whole_step" not in caplog.text

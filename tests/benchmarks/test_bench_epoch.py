@@ -43,6 +43,7 @@ def test_benchmark_prints_one_json_object():
         "whole_step_eager_s_per_epoch",
         "whole_step_eager_over_suite",
         "whole_step_eager_over_floor",
+        "whole_step_eager_over_eager",
     ):
         assert out[key] > 0, key
     assert out["negatives_per_image"] == 9
