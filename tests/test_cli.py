@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from tests.conftest import ROOT, TINY_MODEL, run_train
 from tests.wandb_files import history_by_epoch, key_of, records, run_file
@@ -58,30 +57,6 @@ def test_sweep_over_activations_runs_every_job_in_its_own_folder(mnist_dir, tmp_
     assert [r["choices"]["activation"] for r in results] == ["relu", "tanh", "sigmoid"]
     assert all(r["choices"]["threshold"] == "pyramid" for r in results)
     assert all(r["thresholds"] == pytest.approx([30.0, 50.0]) for r in results)
-
-
-@pytest.mark.slow
-def test_symba_log_objective_trains_through_train_py(tmp_path):
-    proc = run_train(
-        [*TINY, "model.objective=symba_log", "model.symba_alpha=8", "logger=csv", f"hydra.run.dir={tmp_path}"]
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results["status"] == "completed"
-    assert "objective: symba_log" in (tmp_path / "config_resolved.yaml").read_text()
-    # the layers learn to tell the true label from a wrong one
-    assert results["metrics"]["train/layer0/goodness_pos"] > results["metrics"]["train/layer0/goodness_neg"]
-
-
-@pytest.mark.slow
-def test_trick_ema_trains_and_checkpoints_the_average_through_train_py(tmp_path):
-    proc = run_train([*TINY, "trick=ema", "logger=none", f"hydra.run.dir={tmp_path}"])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads((tmp_path / "results.json").read_text())["status"] == "completed"
-    resolved = (tmp_path / "config_resolved.yaml").read_text()
-    assert "WeightAveraging" in resolved and "decay: 0.9997" in resolved
-    saved = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
-    assert "current_model_state" in saved and "averaging_state" in saved
 
 
 @pytest.mark.slow
@@ -255,19 +230,6 @@ def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
     assert len(list((tmp_path / ".submitit").glob("*/*_0_result.pkl"))) == 2
 
 
-@pytest.mark.slow
-def test_several_tricks_at_once_as_a_list(tmp_path):
-    # Hydra merges the options of a list in order; train.py's own checks must let it through,
-    # and the run must record the list as its trick (W&B and the report group runs by it)
-    proc = run_train([*TINY, "trick=[hard_negatives,ema]", "logger=csv", f"hydra.run.dir={tmp_path}"])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results["choices"]["trick"] == "[hard_negatives,ema]"
-    assert results["choices"]["weight_averaging"] == "ema"
-    cfg = (tmp_path / "config_resolved.yaml").read_text()
-    assert "negatives: hard" in cfg and "lr_schedule: constant" in cfg and "decay: 0.9997" in cfg
-
-
 # -- faults: every job checked first, honest statuses, atomic and tolerant files ----------------
 
 
@@ -300,18 +262,6 @@ def test_a_loss_that_explodes_without_nan_is_recorded_as_diverged(mnist_dir, tmp
     assert results["status"] == "diverged"
     assert "times the untrained network's" in results["divergence_reason"]
     assert results["test/error_goodness"] is None and results["epochs_completed"] <= 1
-
-
-@pytest.mark.slow
-def test_a_run_at_chance_level_is_marked_so(tmp_path):
-    # tanh cannot reach theta = units: the layers learn nothing that goodness can read
-    proc = run_train([*TINY, "activation=tanh", "logger=none", f"hydra.run.dir={tmp_path}"])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results["status"] == "completed"
-    assert results["at_chance"] == {"goodness": True, "head": False}
-    assert results["chance_error"] == pytest.approx(89.0)  # the synthetic test set's commonest class
-    assert "(goodness at chance level)" in proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")

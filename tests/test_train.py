@@ -1,6 +1,7 @@
 """The task function train(cfg), run in-process on the synthetic set."""
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -38,6 +39,42 @@ def test_same_seed_gives_same_result_on_cpu(tmp_path):
     c = train(compose_cfg(tiny_overrides("seed=1"), tmp_path / "c"))
     assert a["weights"] == b["weights"] and a["test/error_goodness"] == b["test/error_goodness"]
     assert a["weights"] != c["weights"]
+
+
+def test_symba_log_objective_trains(tmp_path):
+    results = train(compose_cfg(tiny_overrides("model.objective=symba_log", "model.symba_alpha=8"), tmp_path))
+    assert results["status"] == "completed"
+    assert "objective: symba_log" in (tmp_path / "config_resolved.yaml").read_text()
+    # the layers learn to tell the true label from a wrong one
+    assert results["metrics"]["train/layer0/goodness_pos"] > results["metrics"]["train/layer0/goodness_neg"]
+
+
+def test_trick_ema_trains_and_checkpoints_the_average(tmp_path):
+    assert train(compose_cfg(tiny_overrides("trick=ema"), tmp_path))["status"] == "completed"
+    resolved = (tmp_path / "config_resolved.yaml").read_text()
+    assert "WeightAveraging" in resolved and "decay: 0.9997" in resolved
+    saved = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert "current_model_state" in saved and "averaging_state" in saved
+
+
+def test_several_tricks_at_once_as_a_list(tmp_path):
+    # Hydra merges the options of a list in order; the run records the list as its trick (W&B
+    # and the report group runs by it)
+    results = train(compose_cfg(tiny_overrides("trick=[hard_negatives,ema]"), tmp_path))
+    assert results["choices"]["trick"] == "[hard_negatives,ema]"
+    assert results["choices"]["weight_averaging"] == "ema"
+    cfg = (tmp_path / "config_resolved.yaml").read_text()
+    assert "negatives: hard" in cfg and "lr_schedule: constant" in cfg and "decay: 0.9997" in cfg
+
+
+def test_a_run_at_chance_level_is_marked_so(tmp_path, caplog):
+    # tanh cannot reach theta = units: the layers learn nothing that goodness can read
+    caplog.set_level(logging.INFO, logger="ff_lightning")
+    results = train(compose_cfg(tiny_overrides("activation=tanh", "trainer.max_epochs=1"), tmp_path))
+    assert results["status"] == "completed"
+    assert results["at_chance"] == {"goodness": True, "head": False}
+    assert results["chance_error"] == pytest.approx(89.0)  # the synthetic test set's commonest class
+    assert "(goodness at chance level)" in caplog.text
 
 
 def test_grouped_and_compiled_steps_train_like_the_plain_path(tmp_path):

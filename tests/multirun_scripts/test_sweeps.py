@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 
@@ -43,10 +45,10 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_threshold_ablation_script_sweeps_schedules_and_reports(tmp_path):
-    proc = run_script("threshold_ablation.sh", *TINY, "seed=0,1", f"hydra.sweep.dir={tmp_path}")
+    proc = run_script("threshold_ablation.sh", *TINY, "seed=0", f"hydra.sweep.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = [json.loads(p.read_text()) for p in tmp_path.glob("*/results.json")]
-    assert len(runs) == 8  # 4 schedules x 2 seeds
+    assert len(runs) == 4  # 4 schedules, one seed
     assert {r["choices"]["threshold"] for r in runs} == {
         "constant",
         "pyramid",
@@ -54,49 +56,30 @@ def test_threshold_ablation_script_sweeps_schedules_and_reports(tmp_path):
         "scheduled",
     }
     report = (tmp_path / "report.md").read_text()
-    assert "8 runs: 8 completed, 0 diverged, 0 failed" in report
-    assert "| scheduled |" in report and "| 2 | 0 |" in report
+    assert "4 runs: 4 completed, 0 diverged, 0 failed" in report
+    assert "| scheduled |" in report and "| 1 | 0 |" in report
     assert (tmp_path / "error_by_threshold.png").is_file()
     assert "## threshold" in proc.stdout
 
 
 def test_default_seeds_and_sweep_folder(tmp_path):
-    env_root = tmp_path / "sweeps"
-    env = {
-        **os.environ,
-        "FF_DATA_DIR": str(data_dir()),
-        "WANDB_MODE": "offline",
-        "FF_SWEEP_ROOT": str(env_root),
-    }
+    # the command the script would run (FF_SWEEP_DRY_RUN=1): seeds 0-2 by default, a dated folder
+    # under FF_SWEEP_ROOT named after the script, the user's overrides last
+    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1", "FF_SWEEP_ROOT": str(tmp_path / "sweeps")}
     proc = subprocess.run(
-        [
-            "bash",
-            str(ROOT / "multirun_scripts" / "weights_ff_vs_bp.sh"),
-            *TINY[:1],
-            "model.hidden_dims=[16,16]",
-            "trainer.max_epochs=1",
-            "trainer.enable_progress_bar=false",
-            "logger=csv",
-        ],
+        ["bash", str(ROOT / "multirun_scripts" / "weights_ff_vs_bp.sh"), "trainer.max_epochs=1"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=60,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (sweep,) = (env_root / "weights_ff_vs_bp").iterdir()
-    runs = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
-    assert sorted((r["choices"]["model"], r["seed"]) for r in runs) == [
-        ("backprop_mlp", 0),
-        ("backprop_mlp", 1),
-        ("backprop_mlp", 2),
-        ("ff_mlp", 0),
-        ("ff_mlp", 1),
-        ("ff_mlp", 2),
-    ]
-    report = (sweep / "report.md").read_text()
-    assert "ratio = FF / backprop" in report and (sweep / "weights_ff_vs_bp.png").is_file()
+    assert proc.returncode == 0, proc.stderr
+    args = shlex.split(proc.stdout)
+    assert args[:3] == ["python", "train.py", "-m"] and "seed=0,1,2" in args
+    assert args[-1] == "trainer.max_epochs=1" and "model=ff_mlp,backprop_mlp" in args
+    (folder,) = [a.removeprefix("hydra.sweep.dir=") for a in args if a.startswith("hydra.sweep.dir=")]
+    assert re.fullmatch(rf"{tmp_path}/sweeps/weights_ff_vs_bp/\d{{4}}-\d\d-\d\d_\d\d-\d\d-\d\d", folder)
 
 
 def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
@@ -190,3 +173,32 @@ def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_pat
     )
     assert [r["seed"] for r in runs] == [0, 1, 2] and all(r["status"] == "completed" for r in runs)
     assert len({r["pid"] for r in runs}) <= 2
+
+
+def test_threshold_sensitivity_script_sweeps_k_by_depth_and_pyramid_start_by_end(tmp_path):
+    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1"}
+    proc = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "multirun_scripts" / "threshold_sensitivity.sh"),
+            "model.hidden_dims=[300,300,300,300]",
+            "trainer.max_epochs=5",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    constant, pyramid = (shlex.split(line) for line in proc.stdout.strip().splitlines())
+    # constant k over three depths at the width the user gave, into its own folder
+    assert "threshold.k=0.1,0.25,0.5,1.0,2.0" in constant
+    assert "model.hidden_dims=[300,300],[300,300,300],[300,300,300,300]" in constant
+    assert "model.hidden_dims=[300,300,300,300]" not in constant
+    assert f"hydra.sweep.dir={tmp_path}/constant_k" in constant and "trainer.max_epochs=5" in constant
+    # the pyramids at the user's network
+    assert "threshold=pyramid" in pyramid and "threshold.end=0.5,1.0,2.0" in pyramid
+    assert "model.hidden_dims=[300,300,300,300]" in pyramid
+    assert f"hydra.sweep.dir={tmp_path}/pyramid" in pyramid
