@@ -26,7 +26,7 @@ from ff_lightning.negatives import NegativeSampler
 from ff_lightning.nets import FFNet
 from ff_lightning.settings import FFSettings, check
 from ff_lightning.step import STATS, LayerStep, layer_step
-from ff_lightning.thresholds import ThresholdSchedule, activation_bound, thetas
+from ff_lightning.thresholds import ThresholdSchedule, activation_bound, activation_range, thetas
 from ff_lightning.whole_step import AdamState, unsupported, whole_step
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,13 @@ class FFModule(L.LightningModule):
         # one step configuration per layer: the first layer's input is the image and its label,
         # never dropped
         step = LayerStep(
-            objective, symba_alpha, peer_normalisation, peer_momentum, dropout, negatives_per_image
+            objective,
+            symba_alpha,
+            peer_normalisation,
+            peer_momentum,
+            dropout,
+            negatives_per_image,
+            activation_range(activation),
         )
         self.layer_steps = [
             replace(step, dropout=0.0 if i == 0 else dropout) for i in range(len(hidden_dims))

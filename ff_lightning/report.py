@@ -367,6 +367,78 @@ def plot_histograms(groups: dict[str, list[dict[str, Any]]], path: Path, caption
     _save(fig, path, dpi=110)
 
 
+# what each FF layer's last training epoch says about its units (results.json's "metrics"):
+# the share saturated on positive data, and the positive goodness over the layer's threshold
+ACTIVITY = ("saturated", "goodness_pos_over_theta")
+
+
+def layer_activity(run: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per layer of an FF run: its ACTIVITY figures (none for a run without FF layer metrics)."""
+    metrics, out = run.get("metrics") or {}, {}
+    for layer in sorted(run.get("weights") or {}, key=lambda s: int(s.removeprefix("layer"))):
+        saturated = metrics.get(f"train/{layer}/saturated")
+        g_pos, theta = metrics.get(f"train/{layer}/goodness_pos"), metrics.get(f"train/{layer}/theta")
+        if saturated is None or g_pos is None or not theta:
+            continue
+        out[layer] = {"saturated": saturated, "goodness_pos_over_theta": g_pos / theta}
+    return out
+
+
+def activity_groups(groups: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, dict[str, float]]]]:
+    """Each setting's FF runs' layer activity (settings without any left out)."""
+    out = {name: [a for a in map(layer_activity, rs) if a] for name, rs in groups.items()}
+    return {name: acts for name, acts in out.items() if acts}
+
+
+def _activity_layers(groups: dict[str, list[dict[str, dict[str, float]]]]) -> list[str]:
+    names = {layer for acts in groups.values() for a in acts for layer in a}
+    return sorted(names, key=lambda s: int(s.removeprefix("layer")))
+
+
+def activity_table(groups: dict[str, list[dict[str, dict[str, float]]]]) -> str:
+    layers = _activity_layers(groups)
+    lines = [
+        "| setting | " + " | ".join(layers) + " |",
+        "| --- | " + " | ".join("---" for _ in layers) + " |",
+    ]
+    for name, acts in groups.items():
+        cells = []
+        for layer in layers:
+            sat = [a[layer]["saturated"] * 100 for a in acts if layer in a]
+            ratio = [a[layer]["goodness_pos_over_theta"] for a in acts if layer in a]
+            cells.append(f"{statistics.mean(sat):.1f} % / {statistics.mean(ratio):.2f}" if sat else "n/a")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_activity(groups: dict[str, list[dict[str, dict[str, float]]]], path: Path, caption: str) -> None:
+    """Two panels, per layer and setting: the share of saturated units, and G_pos / theta."""
+    plt = _pyplot()
+    layers = _activity_layers(groups)
+    names = list(groups)
+    width = 0.8 / max(len(names), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(max(10, 1.6 * len(layers) * max(len(names), 1) / 2 + 6), 4.4))
+    labels = ("saturated units on positive data (%)", "positive goodness / theta")
+    for ax, stat, label in zip(axes, ACTIVITY, labels, strict=True):
+        for j, name in enumerate(names):
+            scale = 100 if stat == "saturated" else 1
+            values = [[a[k][stat] * scale for a in groups[name] if k in a] for k in layers]
+            means = [statistics.mean(v) if v else float("nan") for v in values]
+            stds = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in values]
+            xs = [i - 0.4 + width * (j + 0.5) for i in range(len(layers))]
+            ax.bar(xs, means, width, yerr=stds, capsize=2, label=name)
+        if stat == "goodness_pos_over_theta":
+            ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")  # the threshold
+        ax.set_xticks(range(len(layers)), layers)
+        ax.set_ylabel(label)
+    counts = [len(acts) for acts in groups.values()]
+    fig.suptitle(f"FF layer activity in the last training epoch ({_seeds_phrase(counts)})", fontsize=10)
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _caption(fig, caption)
+    _save(fig, path, dpi=120)
+
+
 def heatmap_cells(
     runs: list[dict[str, Any]], per_run: list[dict[str, str]], rows: str, cols: str, mode: str
 ) -> tuple[list[str], list[str], list[list[float | None]], list[list[int]]]:
@@ -561,6 +633,24 @@ def build_report(
         plot_histograms(groups, hist, caption)
         figures.append(hist)
         parts += ["", f"![weights]({fig.name})", "", f"![weight histograms]({hist.name})"]
+        activity = activity_groups(groups)
+        if activity:
+            fig = out_dir / "activity.png"
+            plot_activity(activity, fig, caption)
+            figures.append(fig)
+            parts += [
+                "",
+                "## Layer activity",
+                "",
+                "Per FF layer in the last training epoch, mean over seeds: the share of units "
+                "saturated on positive data (a bounded activation within 5 % of its range from "
+                "either end; 0 for an unbounded one) / the positive goodness over the layer's theta "
+                "(below 1: positives do not reach the threshold).",
+                "",
+                activity_table(activity),
+                "",
+                f"![layer activity]({fig.name})",
+            ]
 
     corrupted = corruption_groups(runs, per_run, keys)
     if corrupted:

@@ -19,15 +19,19 @@ from ff_lightning.goodness import (
 )
 
 # per layer, summed over the steps of an epoch: loss (peer normalisation's included), mean G_pos,
-# mean G_neg, threshold accuracy, and peer normalisation's share of the loss
-STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc", "peer_loss")
+# mean G_neg, threshold accuracy, peer normalisation's share of the loss, and the share of units
+# saturated on positive data (a bounded activation's output within SATURATED of either end of
+# its range, where its slope is nearly 0; always 0 for an unbounded activation)
+STATS = ("loss", "goodness_pos", "goodness_neg", "threshold_acc", "peer_loss", "saturated")
+SATURATED = 0.05
 
 
 @dataclass(frozen=True)
 class LayerStep:
     """What a layer's step does, fixed for a run: the objective (SymBa's alpha), peer
-    normalisation (strength, running-mean momentum), dropout on the layer's input, and the
-    negatives per image (k blocks of negative rows after the positives)."""
+    normalisation (strength, running-mean momentum), dropout on the layer's input, the
+    negatives per image (k blocks of negative rows after the positives), and the output range
+    of a bounded activation (for the saturation statistic)."""
 
     objective: str = "threshold"
     symba_alpha: float = 4.0
@@ -35,6 +39,7 @@ class LayerStep:
     peer_momentum: float = 0.9
     dropout: float = 0.0
     negatives_per_image: int = 1
+    output_range: tuple[float, float] | None = None
 
 
 def layer_step(
@@ -79,5 +84,11 @@ def layer_step(
         new_mean = new_mean.detach()
     with torch.no_grad():
         accuracy = threshold_accuracy(g_pos, g_neg, theta)
-        stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), accuracy, peer_loss.detach()])
+        saturated = torch.zeros((), device=loss.device, dtype=loss.dtype)
+        if step.output_range is not None:
+            low, high = step.output_range
+            margin = SATURATED * (high - low)
+            pos = out[:n]
+            saturated = ((pos <= low + margin) | (pos >= high - margin)).float().mean()
+        stats = torch.stack([loss, g_pos.mean(), g_neg.mean(), accuracy, peer_loss.detach(), saturated])
     return out, loss, stats, new_mean

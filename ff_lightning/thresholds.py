@@ -70,12 +70,19 @@ def scheduled(
 
 
 # largest |activation| of the bounded activations: a unit bounded by B adds at most B^2 to goodness
-ACTIVATION_BOUNDS = {"Tanh": 1.0, "Sigmoid": 1.0, "Hardtanh": 1.0, "Softsign": 1.0}
+# the outputs a bounded activation module can give (lowest, highest)
+ACTIVATION_RANGES = {"Tanh": (-1.0, 1.0), "Sigmoid": (0.0, 1.0), "Hardtanh": (-1.0, 1.0), "Softsign": (-1.0, 1.0)}
+
+
+def activation_range(activation: object) -> tuple[float, float] | None:
+    """The (lowest, highest) output of a bounded activation module, None for an unbounded one."""
+    return ACTIVATION_RANGES.get(type(activation).__name__)
 
 
 def activation_bound(activation: object) -> float | None:
     """The bound on |output| of a bounded activation module, None for an unbounded one."""
-    return ACTIVATION_BOUNDS.get(type(activation).__name__)
+    span = activation_range(activation)
+    return None if span is None else max(abs(v) for v in span)
 
 
 def thetas(
