@@ -69,9 +69,14 @@ def scheduled(
     return [start * factor ** (epoch // every)] * num_layers
 
 
-# largest |activation| of the bounded activations: a unit bounded by B adds at most B^2 to goodness
-# the outputs a bounded activation module can give (lowest, highest)
-ACTIVATION_RANGES = {"Tanh": (-1.0, 1.0), "Sigmoid": (0.0, 1.0), "Hardtanh": (-1.0, 1.0), "Softsign": (-1.0, 1.0)}
+# the outputs a bounded activation module can give (lowest, highest): a unit bounded by
+# B = max(|lowest|, |highest|) adds at most B^2 to goodness
+ACTIVATION_RANGES = {
+    "Tanh": (-1.0, 1.0),
+    "Sigmoid": (0.0, 1.0),
+    "Hardtanh": (-1.0, 1.0),
+    "Softsign": (-1.0, 1.0),
+}
 
 
 def activation_range(activation: object) -> tuple[float, float] | None:
