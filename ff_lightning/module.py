@@ -107,8 +107,8 @@ class FFModule(L.LightningModule):
         self.whole_step = whole_step
         self._compiled = False
         self._layer_step = layer_step
-        # set at on_train_start when the whole-step path trains: the step function and the Adam
-        # states it updates (those of the Lightning optimizers, so checkpoints hold them)
+        # set at the first training epoch's start when the whole step trains: the step function and
+        # the Adam states it updates (those of the Lightning optimizers, so checkpoints hold them)
         self._whole = False
         self._whole_step: Callable | None = None
         self._adam: list[AdamState] = []
@@ -299,6 +299,9 @@ class FFModule(L.LightningModule):
 
     def _whole_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_adam, head_adam = self._adam
+        if self._compiled and self.device.type == "cuda":
+            # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
+            torch.compiler.cudagraph_mark_step_begin()
         # compiled, dynamo traces the per-layer gradients (autograd.grad) into the one graph
         traced = torch._dynamo.config.patch(trace_autograd_ops=True) if self._compiled else nullcontext()
         with traced:
