@@ -4,6 +4,7 @@
 set -euo pipefail
 here=$(dirname "$0")
 "$here/threshold_ablation.sh" "$@"
+"$here/threshold_sensitivity.sh" "$@"
 "$here/activation_ablation.sh" "$@"
 "$here/weights_ff_vs_bp.sh" "$@"
 if [ -x "$here/imdb.sh" ]; then
