@@ -368,19 +368,24 @@ def plot_histograms(groups: dict[str, list[dict[str, Any]]], path: Path, caption
 
 
 # what each FF layer's last training epoch says about its units (results.json's "metrics"):
-# the share saturated on positive data, and the positive goodness over the layer's threshold
-ACTIVITY = ("saturated", "goodness_pos_over_theta")
+# the share saturated on positive data, and the positive and negative goodness over its theta
+ACTIVITY = {
+    "saturated": "saturated units on positive data (%)",
+    "goodness_pos": "positive goodness / theta",
+    "goodness_neg": "negative goodness / theta",
+}
 
 
 def layer_activity(run: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per layer of an FF run: its ACTIVITY figures (none for a run without FF layer metrics)."""
+    """Per layer of an FF run: its ACTIVITY figures, the saturated share in %, the goodness over
+    the layer's theta (none for a run without FF layer metrics)."""
     metrics, out = run.get("metrics") or {}, {}
     for layer in sorted(run.get("weights") or {}, key=lambda s: int(s.removeprefix("layer"))):
-        saturated = metrics.get(f"train/{layer}/saturated")
-        g_pos, theta = metrics.get(f"train/{layer}/goodness_pos"), metrics.get(f"train/{layer}/theta")
-        if saturated is None or g_pos is None or not theta:
+        found = {stat: metrics.get(f"train/{layer}/{stat}") for stat in (*ACTIVITY, "theta")}
+        if any(v is None for v in found.values()) or not found["theta"]:
             continue
-        out[layer] = {"saturated": saturated, "goodness_pos_over_theta": g_pos / theta}
+        theta = found.pop("theta")
+        out[layer] = {stat: v * 100 if stat == "saturated" else v / theta for stat, v in found.items()}
     return out
 
 
@@ -395,6 +400,10 @@ def _activity_layers(groups: dict[str, list[dict[str, dict[str, float]]]]) -> li
     return sorted(names, key=lambda s: int(s.removeprefix("layer")))
 
 
+def _activity_means(acts: list[dict[str, dict[str, float]]], layer: str, stat: str) -> list[float]:
+    return [a[layer][stat] for a in acts if layer in a]
+
+
 def activity_table(groups: dict[str, list[dict[str, dict[str, float]]]]) -> str:
     layers = _activity_layers(groups)
     lines = [
@@ -404,39 +413,40 @@ def activity_table(groups: dict[str, list[dict[str, dict[str, float]]]]) -> str:
     for name, acts in groups.items():
         cells = []
         for layer in layers:
-            sat = [a[layer]["saturated"] * 100 for a in acts if layer in a]
-            ratio = [a[layer]["goodness_pos_over_theta"] for a in acts if layer in a]
-            cells.append(f"{statistics.mean(sat):.1f} % / {statistics.mean(ratio):.2f}" if sat else "n/a")
+            sat, pos, neg = (_activity_means(acts, layer, stat) for stat in ACTIVITY)
+            cells.append(
+                f"{statistics.mean(sat):.1f} % / {statistics.mean(pos):.2f} / {statistics.mean(neg):.2f}"
+                if sat
+                else "n/a"
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def plot_activity(groups: dict[str, list[dict[str, dict[str, float]]]], path: Path, caption: str) -> None:
-    """Two panels, per layer and setting: the share of saturated units, and G_pos / theta."""
+    """One panel per ACTIVITY figure, a bar per layer and setting."""
     plt = _pyplot()
     layers = _activity_layers(groups)
     names = list(groups)
     width = 0.8 / max(len(names), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(max(10, 1.6 * len(layers) * max(len(names), 1) / 2 + 6), 4.4))
-    labels = ("saturated units on positive data (%)", "positive goodness / theta")
-    for ax, stat, label in zip(axes, ACTIVITY, labels, strict=True):
+    fig, axes = plt.subplots(len(ACTIVITY), 1, figsize=(max(8, 0.3 * len(layers) * len(names) + 4), 9))
+    for ax, (stat, label) in zip(axes, ACTIVITY.items(), strict=True):
         for j, name in enumerate(names):
-            scale = 100 if stat == "saturated" else 1
-            values = [[a[k][stat] * scale for a in groups[name] if k in a] for k in layers]
+            values = [_activity_means(groups[name], k, stat) for k in layers]
             means = [statistics.mean(v) if v else float("nan") for v in values]
             stds = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in values]
             xs = [i - 0.4 + width * (j + 0.5) for i in range(len(layers))]
             ax.bar(xs, means, width, yerr=stds, capsize=2, label=name)
-        if stat == "goodness_pos_over_theta":
+        if stat != "saturated":
             ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")  # the threshold
         ax.set_xticks(range(len(layers)), layers)
-        ax.set_ylabel(label)
+        ax.set_ylabel(label, fontsize=8)
     counts = [len(acts) for acts in groups.values()]
-    fig.suptitle(f"FF layer activity in the last training epoch ({_seeds_phrase(counts)})", fontsize=10)
-    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    axes[0].set_title(f"FF layer activity in the last training epoch ({_seeds_phrase(counts)})", fontsize=10)
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     _caption(fig, caption)
-    _save(fig, path, dpi=120)
+    _save(fig, path, dpi=110)
 
 
 def heatmap_cells(
@@ -645,7 +655,7 @@ def build_report(
                 "Per FF layer in the last training epoch, mean over seeds: the share of units "
                 "saturated on positive data (a bounded activation within 5 % of its range from "
                 "either end; 0 for an unbounded one) / the positive goodness over the layer's theta "
-                "(below 1: positives do not reach the threshold).",
+                "(below 1: positives do not reach the threshold) / the negative goodness over theta.",
                 "",
                 activity_table(activity),
                 "",

@@ -297,18 +297,24 @@ def test_layer_activity_of_each_setting_gets_a_table_and_a_figure(sweep):
     # the fabricated FF runs' last epoch: constant saturates half its units and keeps positives
     # above theta, pyramid saturates none and falls short
     for job, sat, g_pos in (("0", 0.4, 30.0), ("1", 0.6, 50.0), ("2", 0.0, 5.0)):
+        g_neg = g_pos / 2
         path = sweep / job / "results.json"
         run = json.loads(path.read_text())
         run["metrics"] = {
             f"train/layer{i}/{key}": value
             for i in range(2)
-            for key, value in (("saturated", sat), ("goodness_pos", g_pos), ("theta", 20.0))
+            for key, value in (
+                ("saturated", sat),
+                ("goodness_pos", g_pos),
+                ("goodness_neg", g_neg),
+                ("theta", 20.0),
+            )
         }
         path.write_text(json.dumps(run))
     text, figures = build_report(sweep)
     section = text[text.index("## Layer activity") :]
-    assert "| threshold=constant ff_mlp | 50.0 % / 2.00 | 50.0 % / 2.00 |" in section
-    assert "| threshold=pyramid ff_mlp | 0.0 % / 0.25 | 0.0 % / 0.25 |" in section
+    assert "| threshold=constant ff_mlp | 50.0 % / 2.00 / 1.00 | 50.0 % / 2.00 / 1.00 |" in section
+    assert "| threshold=pyramid ff_mlp | 0.0 % / 0.25 / 0.12 | 0.0 % / 0.25 / 0.12 |" in section
     assert (sweep / "activity.png") in figures and (sweep / "activity.png").stat().st_size > 0
 
 
