@@ -7,8 +7,9 @@ graph capture needs; dynamo traces the gradients with
 `torch._dynamo.config.trace_autograd_ops`).
 
 The settings that decide the graph's shape (objective, negatives, k, dropout) are fixed in a
-`LayerStep` and a `NegativeSampler`, as on the plain path. Adam is written out with foreach
-operations on explicit state (`AdamState`), the arithmetic of torch.optim.Adam.
+`LayerStep` and a `NegativeSampler`, as on the plain path. Adam runs on explicit state
+(`AdamState`, the optimizers' own tensors): torch's fused Adam kernel eagerly, its arithmetic
+written out in foreach operations when compiled.
 """
 
 from dataclasses import dataclass, field
@@ -81,10 +82,30 @@ def unsupported(optimizer: torch.optim.Optimizer) -> str | None:
 
 
 def adam_(state: AdamState, grads: list[torch.Tensor], lr: torch.Tensor) -> None:
-    """One Adam step in place, in torch.optim.Adam's arithmetic (no weight decay, no amsgrad): the
-    bias corrections in float64, as its Python numbers are."""
+    """One Adam step in place (no weight decay, no amsgrad): eagerly, torch.optim.Adam(fused=True)'s
+    own kernel, one multi-threaded pass over every tensor; in a compiled graph, the same arithmetic
+    written out, the bias corrections in float64 as Adam's Python numbers are."""
     beta1, beta2 = BETAS
     torch._foreach_add_(state.steps, 1)
+    if not torch.compiler.is_compiling():
+        torch._fused_adam_(
+            state.params,
+            grads,
+            state.exp_avg,
+            state.exp_avg_sq,
+            [],
+            state.steps,
+            amsgrad=False,
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=0.0,
+            eps=EPS,
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
+        return
     torch._foreach_lerp_(state.exp_avg, grads, 1 - beta1)
     torch._foreach_mul_(state.exp_avg_sq, beta2)
     torch._foreach_addcmul_(state.exp_avg_sq, grads, grads, 1 - beta2)
@@ -93,11 +114,8 @@ def adam_(state: AdamState, grads: list[torch.Tensor], lr: torch.Tensor) -> None
     denom = torch._foreach_sqrt(state.exp_avg_sq)
     torch._foreach_div_(denom, torch.sqrt(1 - beta2**step).float())
     torch._foreach_add_(denom, EPS)
-    if not torch.compiler.is_compiling():
-        # torch.optim.Adam's own update, param + step_size * exp_avg / denom in one operation
-        torch._foreach_addcdiv_(state.params, state.exp_avg, denom, step_size.repeat(len(state.params)))
-        return
-    # the same in three operations, which a graph can hold (its step size a tensor on the device)
+    # param + step_size * exp_avg / denom in three operations a graph can hold (its step size a
+    # tensor on the device)
     updates = torch._foreach_div(state.exp_avg, denom)
     torch._foreach_mul_(updates, step_size.float())
     torch._foreach_add_(state.params, updates)

@@ -8,12 +8,14 @@ import subprocess
 import sys
 
 import pytest
-from omegaconf import OmegaConf
+from hydra import initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
 
-from tests.conftest import ROOT, TINY_MODEL, data_dir
+from ff_lightning.jobs import command_line_jobs, compose_job, hydra_choices
+from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, data_dir
 from tests.test_configs import BEST_TRICKS
 
-# every test here starts training processes
+# the tests here start training processes, or the scripts' dry runs
 pytestmark = pytest.mark.slow
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1", "logger=csv"]
@@ -82,11 +84,34 @@ def test_default_seeds_and_sweep_folder(tmp_path):
     assert re.fullmatch(rf"{tmp_path}/sweeps/weights_ff_vs_bp/\d{{4}}-\d\d-\d\d_\d\d-\d\d-\d\d", folder)
 
 
-def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
-    proc = run_script("best_mnist.sh", *TINY_MNIST, "seed=0", f"hydra.sweep.dir={tmp_path}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    runs = [json.loads(p.read_text()) for p in tmp_path.glob("*/results.json")]
-    tricks = [
+def composed_jobs(script: str, *args: str) -> list[tuple[dict[str, str], DictConfig]]:
+    """Every job the script would run (read from its dry run, in its order), composed as Hydra
+    composes it: the job's group choices and config."""
+    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1"}
+    proc = subprocess.run(
+        ["bash", str(ROOT / "multirun_scripts" / script), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = []
+    for line in proc.stdout.splitlines():
+        jobs, multirun, name = command_line_jobs(shlex.split(line)[2:])
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            for num, job in enumerate(jobs):
+                cfg = compose_job(name, job, num, multirun)
+                out.append((hydra_choices(), cfg))
+    return out
+
+
+def test_best_mnist_script_sweeps_every_trick_in_its_order():
+    # the sweep machinery and the report run for real in the threshold and leave-one-out tests;
+    # here, what this script sweeps: each trick alone after the paper's setting, best last
+    jobs = composed_jobs("best_mnist.sh", "seed=0")
+    assert [choices["trick"] for choices, _ in jobs] == [
         "none",
         "hard_negatives",
         "linear_decay",
@@ -101,14 +126,11 @@ def test_best_mnist_script_sweeps_every_trick_into_one_report(tmp_path):
         "all_labels",
         "best",
     ]
-    assert sorted(r["choices"]["trick"] for r in runs) == sorted(tricks)
-    assert {r["choices"]["experiment"] for r in runs} == {"paper_mnist"}
-    report = (tmp_path / "report.md").read_text()
-    assert "13 runs: 13 completed, 0 diverged, 0 failed" in report, report
-    # trick=ema also switches the weight_averaging group on, which would only repeat the table
-    assert "## weight_averaging" not in report
-    # in the script's order: the paper's setting first, best last
-    assert table_rows(report, "trick") == tricks
+    assert {choices["experiment"] for choices, _ in jobs} == {"paper_mnist"}
+    by_trick = {choices["trick"]: cfg for choices, cfg in jobs}
+    assert by_trick["none"].model.negatives == "uniform" and by_trick["best"].model.negatives == "hard"
+    assert by_trick["ema"].weight_averaging.multi_avg_fn.decay == 0.9997
+    assert not by_trick["none"].weight_averaging
 
 
 def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
@@ -135,15 +157,11 @@ def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
     assert table_rows(report, "trick") == rows
 
 
-def test_reference_recipe_script_puts_each_part_next_to_the_suites_default(tmp_path):
-    proc = run_script(
-        "reference_recipe.sh", *TINY, "dataset.val_size=200", "seed=0", f"hydra.sweep.dir={tmp_path}"
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    runs = {
-        r["choices"]["trick"]: r for r in (json.loads(p.read_text()) for p in tmp_path.glob("*/results.json"))
-    }
-    assert set(runs) == {
+def test_reference_recipe_script_puts_each_part_next_to_the_suites_default():
+    jobs = composed_jobs("reference_recipe.sh", "model.hidden_dims=[32,32]", "seed=0")
+    tricks = [choices["trick"] for choices, _ in jobs]
+    assert tricks[:3] == ["none", "peer_normalisation", "reference"]
+    assert set(tricks) == {
         "none",
         "peer_normalisation",
         "reference",
@@ -153,11 +171,10 @@ def test_reference_recipe_script_puts_each_part_next_to_the_suites_default(tmp_p
         "reference_peer",
         "linear_decay",
     }
-    assert runs["straight_through"]["choices"]["activation"] == "relu_straight_through"
-    # the user's tiny widths won over the script's 3 x 1000
-    assert all(r["hidden_dims"] == [32, 32] for r in runs.values())
-    report = (tmp_path / "report.md").read_text()
-    assert table_rows(report, "trick")[:3] == ["none", "peer_normalisation", "reference"]
+    by_trick = dict(zip(tricks, jobs, strict=True))
+    assert by_trick["straight_through"][0]["activation"] == "relu_straight_through"
+    # the user's widths win over the script's 3 x 1000
+    assert all(list(cfg.model.hidden_dims) == [32, 32] for _, cfg in jobs)
 
 
 def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_path):
