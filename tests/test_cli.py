@@ -22,17 +22,17 @@ def results_under(folder: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_smoke_experiment_on_real_mnist(mnist_dir, tmp_path):
-    # its first 2 of 6 epochs: 8.73 % (goodness) and 5.57 % (head) test error measured for seed 0
+    # its first of 6 epochs: 10.57 % (goodness) and 7.13 % (head) test error measured for seed 0
     # on a 2-core Intel Xeon; the bound catches a broken pipeline, not a small change in tuning
-    args = ["experiment=smoke", "trainer.max_epochs=2", "logger=csv", "trainer.enable_progress_bar=false"]
+    args = ["experiment=smoke", "trainer.max_epochs=1", "logger=csv", "trainer.enable_progress_bar=false"]
     proc = run_train([*args, f"hydra.run.dir={tmp_path}"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["status"] == "completed"
-    assert results["test/error_goodness"] <= 10.0, results
-    assert results["test/error_head"] <= 7.0, results
+    assert results["test/error_goodness"] <= 14.0, results
+    assert results["test/error_head"] <= 10.0, results
     assert (tmp_path / "config_resolved.yaml").is_file()
-    assert "epoch 2/2 | train/loss" in proc.stdout + proc.stderr
+    assert "epoch 1/1 | train/loss" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow

@@ -131,14 +131,21 @@ def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path):
     if find_source(data_dir()) is None:
         pytest.fail(f"no IMDb archive or folder under {data_dir()} (set FF_DATA_DIR)")
     env = {"FF_CACHE_DIR": str(tmp_path / "cache")}
-    common = ["experiment=imdb_smoke", "logger=csv", "trainer.enable_progress_bar=false"]
+    # one Word2Vec epoch instead of the preset's two: half its time, the same code
+    common = [
+        "experiment=imdb_smoke",
+        "dataset.vectors.epochs=1",
+        "logger=csv",
+        "trainer.enable_progress_bar=false",
+    ]
     first = run_train([*common, f"hydra.run.dir={tmp_path / 'first'}"], env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     results = json.loads((tmp_path / "first" / "results.json").read_text())
     assert results["status"] == "completed" and results["data"]["cache"] == "miss"
     assert results["data"]["word2vec_seconds"] > 0
-    # measured 25.8 % / 25.0 % at this size (seed 0); the bar catches a broken pipeline, not a tuning loss
-    assert results["test/error_goodness"] <= 30.0 and results["test/error_head"] <= 30.0, results
+    # measured 30.4 % / 29.9 % at this size (seed 0); the bar catches a broken pipeline (chance is
+    # 50 %), not a tuning loss
+    assert results["test/error_goodness"] <= 35.0 and results["test/error_head"] <= 35.0, results
 
     # the same vectors again: read from the cache, no Word2Vec training, and the log says so
     quick = ["trainer.max_epochs=1", "dataset.train_subset=1000", "test=false"]
