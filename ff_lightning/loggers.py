@@ -3,8 +3,10 @@
 import functools
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from lightning.pytorch.loggers import Logger, WandbLogger
 
@@ -60,6 +62,11 @@ def login_problem(timeout: int = 5) -> str | None:
         # verify=False: look for a stored key without any network call
         if not wandb.login(prompt=False, verify=False):
             return NO_KEY
+        # a server out of reach fails here in a moment; wandb's own check would first wait for
+        # its service process and retry (6 s more on a machine without network)
+        url = urlparse(wandb.Settings().base_url)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
         # the key is only checked by a request to the server
         wandb.Api(timeout=timeout).viewer  # noqa: B018
         return None
