@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import tarfile
 from pathlib import Path
 
@@ -125,8 +126,9 @@ def test_data_module_on_a_small_archive(tmp_path):
 
 
 @pytest.mark.slow
-def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path):
-    from tests.conftest import data_dir, run_train
+def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path, monkeypatch, caplog):
+    from ff_lightning.train import train
+    from tests.conftest import compose_cfg, data_dir, run_train
 
     if find_source(data_dir()) is None:
         pytest.fail(f"no IMDb archive or folder under {data_dir()} (set FF_DATA_DIR)")
@@ -147,11 +149,12 @@ def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path):
     # 50 %), not a tuning loss
     assert results["test/error_goodness"] <= 35.0 and results["test/error_head"] <= 35.0, results
 
-    # the same vectors again: read from the cache, no Word2Vec training, and the log says so
+    # the same vectors again, in this process (train(cfg), as train.py runs it): read from the
+    # cache, no Word2Vec training, and the log says so
+    monkeypatch.setenv("FF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FF_DATA_DIR", str(data_dir()))
+    caplog.set_level(logging.INFO, logger="ff_lightning")
     quick = ["trainer.max_epochs=1", "dataset.train_subset=1000", "test=false"]
-    second = run_train([*common, *quick, f"hydra.run.dir={tmp_path / 'second'}"], env=env)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "cache hit" in second.stdout + second.stderr
-    assert "Word2Vec: training" not in second.stdout + second.stderr
-    again = json.loads((tmp_path / "second" / "results.json").read_text())
+    again = train(compose_cfg([*common, *quick], tmp_path / "second"))
+    assert "cache hit" in caplog.text and "Word2Vec: training" not in caplog.text
     assert again["data"]["cache"] == "reviews"
