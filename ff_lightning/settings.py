@@ -131,11 +131,12 @@ class FFSettings:
     # torch.compile mode on CUDA ("reduce-overhead": CUDA graphs)
     compile_mode: str = setting("reduce-overhead", words=COMPILE_MODES)
     # train each minibatch with one function of tensors (ff_lightning/whole_step.py: every layer's
-    # step, Adam written out, the head) instead of an optimizer step per layer through Lightning;
-    # with compile_step, compiled whole (fullgraph). The same weights for the same draws; hard
-    # negatives are drawn by a Gumbel top-k (the same distribution, other draws). null: on for the
-    # CPU, where the benchmark measured it faster, when the optimizers are plain Adam and one
-    # process trains; true elsewhere falls back to the per-layer steps with one warning line
+    # step, Adam on the optimizers' own state, the head) instead of an optimizer step per layer
+    # through Lightning; with compile_step, compiled whole (fullgraph). The same weights for the
+    # same draws; hard negatives are drawn by a Gumbel top-k (the same distribution, other draws).
+    # null: on for the CPU, where the benchmark measured it faster, when the optimizers are plain
+    # Adam and one process trains; true elsewhere falls back to the per-layer steps with one
+    # warning line
     whole_step: bool | None = None
     # -- tricks beyond the paper (all off here, so that experiment=paper_mnist stays the paper) --
     # the layer objective: threshold (Hinton: softplus(theta - G_pos) + softplus(G_neg - theta)) or
