@@ -46,6 +46,20 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def dry_run(script: str, *args: str, **env: str) -> list[list[str]]:
+    """The train.py command lines the script would run (FF_SWEEP_DRY_RUN=1), as argument lists."""
+    proc = subprocess.run(
+        ["bash", str(ROOT / "multirun_scripts" / script), *args],
+        cwd=ROOT,
+        env={**os.environ, "FF_SWEEP_DRY_RUN": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [shlex.split(line) for line in proc.stdout.strip().splitlines()]
+
+
 def test_threshold_ablation_script_sweeps_schedules_and_reports(tmp_path):
     proc = run_script("threshold_ablation.sh", *TINY, "seed=0", f"hydra.sweep.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -67,17 +81,7 @@ def test_threshold_ablation_script_sweeps_schedules_and_reports(tmp_path):
 def test_default_seeds_and_sweep_folder(tmp_path):
     # the command the script would run (FF_SWEEP_DRY_RUN=1): seeds 0-2 by default, a dated folder
     # under FF_SWEEP_ROOT named after the script, the user's overrides last
-    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1", "FF_SWEEP_ROOT": str(tmp_path / "sweeps")}
-    proc = subprocess.run(
-        ["bash", str(ROOT / "multirun_scripts" / "weights_ff_vs_bp.sh"), "trainer.max_epochs=1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    args = shlex.split(proc.stdout)
+    (args,) = dry_run("weights_ff_vs_bp.sh", "trainer.max_epochs=1", FF_SWEEP_ROOT=str(tmp_path / "sweeps"))
     assert args[:3] == ["python", "train.py", "-m"] and "seed=0,1,2" in args
     assert args[-1] == "trainer.max_epochs=1" and "model=ff_mlp,backprop_mlp" in args
     (folder,) = [a.removeprefix("hydra.sweep.dir=") for a in args if a.startswith("hydra.sweep.dir=")]
@@ -87,19 +91,9 @@ def test_default_seeds_and_sweep_folder(tmp_path):
 def composed_jobs(script: str, *args: str) -> list[tuple[dict[str, str], DictConfig]]:
     """Every job the script would run (read from its dry run, in its order), composed as Hydra
     composes it: the job's group choices and config."""
-    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1"}
-    proc = subprocess.run(
-        ["bash", str(ROOT / "multirun_scripts" / script), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
     out = []
-    for line in proc.stdout.splitlines():
-        jobs, multirun, name = command_line_jobs(shlex.split(line)[2:])
+    for line in dry_run(script, *args):
+        jobs, multirun, name = command_line_jobs(line[2:])
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             for num, job in enumerate(jobs):
                 cfg = compose_job(name, job, num, multirun)
@@ -193,23 +187,12 @@ def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_pat
 
 
 def test_threshold_sensitivity_script_sweeps_k_by_depth_and_pyramid_start_by_end(tmp_path):
-    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1"}
-    proc = subprocess.run(
-        [
-            "bash",
-            str(ROOT / "multirun_scripts" / "threshold_sensitivity.sh"),
-            "model.hidden_dims=[300,300,300,300]",
-            "trainer.max_epochs=5",
-            f"hydra.sweep.dir={tmp_path}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    constant, pyramid = dry_run(
+        "threshold_sensitivity.sh",
+        "model.hidden_dims=[300,300,300,300]",
+        "trainer.max_epochs=5",
+        f"hydra.sweep.dir={tmp_path}",
     )
-    assert proc.returncode == 0, proc.stderr
-    constant, pyramid = (shlex.split(line) for line in proc.stdout.strip().splitlines())
     # constant k over three depths at the width the user gave, into its own folder
     assert "threshold.k=0.1,0.25,0.5,1.0,2.0" in constant
     assert "model.hidden_dims=[300,300],[300,300,300],[300,300,300,300]" in constant
