@@ -120,8 +120,9 @@ def test_whole_step_is_one_graph_for_best_mnists_tricks(settings):
     assert out.shape == (3,) and out[2] == 0
 
 
-def _fit_both(epochs: int = 1, **settings) -> tuple[FFModule, FFModule, list, list]:
-    """The same module trained through Lightning by the per-layer steps and by the whole step."""
+def _fit_both(epochs: int = 1, **settings) -> tuple:
+    """The same module trained through Lightning by the per-layer steps and by the whole step:
+    both modules, then both trainers."""
     torch.manual_seed(0)
     layered = make_module(whole_step=False, **settings)
     whole = copy.deepcopy(layered)
