@@ -1,6 +1,7 @@
 """Shared test helpers: the real configs composed with Hydra, and the real data directory."""
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,23 @@ def run_train(
         text=True,
         timeout=timeout,
     )
+
+
+def script_commands(command: str, **env: str) -> list[str]:
+    """The train.py command lines a sweep script would run (its dry run, FF_SWEEP_DRY_RUN=1);
+    `env` adds variables."""
+    done = subprocess.run(
+        ["bash", *shlex.split(command)],
+        cwd=ROOT,
+        env={**os.environ, "FF_SWEEP_DRY_RUN": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("python train.py")]
+    assert lines, done.stdout
+    return lines
 
 
 def run_report(folder: Path, *args: str) -> subprocess.CompletedProcess:

@@ -2,7 +2,6 @@
 job it would run and passes every check train.py makes before training; each sweep script's
 command line does too; each module's CLI answers --help."""
 
-import os
 import re
 import shlex
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ff_lightning.jobs import check_jobs
-from tests.conftest import CONF_DIR, ROOT
+from tests.conftest import CONF_DIR, ROOT, script_commands
 
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -54,18 +53,6 @@ def check_train_command(command: str, tmp_path: Path) -> int:
     if not any(a.startswith(f"{where}=") for a in args):
         args.append(f"{where}={tmp_path / 'out'}")
     return check_jobs(args, CONF_DIR)
-
-
-def script_commands(command: str) -> list[str]:
-    """The train.py command lines a sweep script would run (its dry run)."""
-    env = {**os.environ, "FF_SWEEP_DRY_RUN": "1"}
-    done = subprocess.run(
-        ["bash", *shlex.split(command)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stdout.splitlines() if line.startswith("python train.py")]
-    assert lines, done.stdout
-    return lines
 
 
 def test_quick_start_has_the_used_by_sweep_and_the_smoke_run():

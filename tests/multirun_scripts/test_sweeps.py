@@ -12,7 +12,7 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.jobs import command_line_jobs, compose_job, hydra_choices
-from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, data_dir
+from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, data_dir, script_commands
 from tests.test_configs import BEST_TRICKS
 
 # the tests here start training processes, or the scripts' dry runs
@@ -47,17 +47,9 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def dry_run(script: str, *args: str, **env: str) -> list[list[str]]:
-    """The train.py command lines the script would run (FF_SWEEP_DRY_RUN=1), as argument lists."""
-    proc = subprocess.run(
-        ["bash", str(ROOT / "multirun_scripts" / script), *args],
-        cwd=ROOT,
-        env={**os.environ, "FF_SWEEP_DRY_RUN": "1", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return [shlex.split(line) for line in proc.stdout.strip().splitlines()]
+    """The train.py command lines the script would run (its dry run), as argument lists."""
+    command = shlex.join([str(ROOT / "multirun_scripts" / script), *args])
+    return [shlex.split(line) for line in script_commands(command, **env)]
 
 
 def test_threshold_ablation_script_sweeps_schedules_and_reports(tmp_path):
