@@ -215,8 +215,12 @@ class FFModule(L.LightningModule):
         self._whole_step = None
         self._whole = self._uses_whole_step()
         if self._compiled and not self._whole:
-            mode = self.compile_mode if self.device.type == "cuda" else "default"
-            self._layer_step = torch.compile(layer_step, mode=mode)
+            self._layer_step = self._compile(layer_step)
+
+    def _compile(self, fn: Callable, **kwargs: object) -> Callable:
+        # CUDA graphs on CUDA (compile_mode); inductor's default mode elsewhere
+        mode = self.compile_mode if self.device.type == "cuda" else "default"
+        return torch.compile(fn, mode=mode, **kwargs)
 
     def _uses_whole_step(self) -> bool:
         """Whether this fit trains with whole_step: asked for (true), or by default (null) on the
@@ -241,8 +245,7 @@ class FFModule(L.LightningModule):
         self._adam = [AdamState.of(opt.optimizer) for opt in self.optimizers()]
         self._whole_step = whole_step
         if self._compiled:
-            mode = self.compile_mode if self.device.type == "cuda" else "default"
-            self._whole_step = torch.compile(whole_step, mode=mode, fullgraph=True)
+            self._whole_step = self._compile(whole_step, fullgraph=True)
 
     def on_train_epoch_start(self) -> None:
         if self._whole and self._whole_step is None:

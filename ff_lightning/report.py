@@ -400,7 +400,7 @@ def _activity_layers(groups: dict[str, list[dict[str, dict[str, float]]]]) -> li
     return sorted(names, key=lambda s: int(s.removeprefix("layer")))
 
 
-def _activity_means(acts: list[dict[str, dict[str, float]]], layer: str, stat: str) -> list[float]:
+def _activity_values(acts: list[dict[str, dict[str, float]]], layer: str, stat: str) -> list[float]:
     return [a[layer][stat] for a in acts if layer in a]
 
 
@@ -413,7 +413,7 @@ def activity_table(groups: dict[str, list[dict[str, dict[str, float]]]]) -> str:
     for name, acts in groups.items():
         cells = []
         for layer in layers:
-            sat, pos, neg = (_activity_means(acts, layer, stat) for stat in ACTIVITY)
+            sat, pos, neg = (_activity_values(acts, layer, stat) for stat in ACTIVITY)
             cells.append(
                 f"{statistics.mean(sat):.1f} % / {statistics.mean(pos):.2f} / {statistics.mean(neg):.2f}"
                 if sat
@@ -432,7 +432,7 @@ def plot_activity(groups: dict[str, list[dict[str, dict[str, float]]]], path: Pa
     fig, axes = plt.subplots(len(ACTIVITY), 1, figsize=(max(8, 0.3 * len(layers) * len(names) + 4), 9))
     for ax, (stat, label) in zip(axes, ACTIVITY.items(), strict=True):
         for j, name in enumerate(names):
-            values = [_activity_means(groups[name], k, stat) for k in layers]
+            values = [_activity_values(groups[name], k, stat) for k in layers]
             means = [statistics.mean(v) if v else float("nan") for v in values]
             stds = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in values]
             xs = [i - 0.4 + width * (j + 0.5) for i in range(len(layers))]
