@@ -166,6 +166,7 @@ def test_offline_wandb_run_leaves_its_files(tmp_path):
         (["threshold=scheduled", "threshold.every=0"], "threshold.every must be a positive integer, got 0"),
         (["dataset=imdb", "dataset.vectors.sg=2"], "dataset.vectors.sg must be an integer from 0 to 1"),
         (["overwrite=yes"], "overwrite must be true or false, got 'yes'"),
+        (["model.whole_step=maybe"], "model.whole_step: Value 'maybe' is not a valid bool"),
     ],
 )
 def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path):

@@ -77,6 +77,24 @@ def test_a_run_at_chance_level_is_marked_so(tmp_path, caplog):
     assert "(goodness at chance level)" in caplog.text
 
 
+def test_whole_step_setting_trains_the_weights_of_the_per_layer_steps(tmp_path, caplog):
+    """model.whole_step as a user sets it: the CPU default (the whole step) and false (one
+    optimizer step per layer) give the same weights, and true with an optimizer it cannot step
+    says so in one line."""
+    default = train(compose_cfg(tiny_overrides(), tmp_path / "default"))
+    layered = train(compose_cfg(tiny_overrides("model.whole_step=false"), tmp_path / "layered"))
+    assert "whole_step: false" in (tmp_path / "layered" / "config_resolved.yaml").read_text()
+    for layer, stats in default["weights"].items():
+        for key in ("mean_abs", "std", "fro_norm"):
+            assert layered["weights"][layer][key] == pytest.approx(stats[key], abs=1e-5)
+    overrides = tiny_overrides("model.whole_step=true", "trick=weight_decay", "trainer.max_epochs=1")
+    assert train(compose_cfg(overrides, tmp_path / "adamw"))["status"] == "completed"
+    assert (
+        "model.whole_step: model.optimizer is AdamW, not Adam; training with the per-layer steps"
+        in caplog.text
+    )
+
+
 def test_grouped_and_compiled_steps_train_like_the_plain_path(tmp_path):
     """dataset.batches_per_step and model.compile_step, set the way a user sets them."""
     plain = train(compose_cfg(tiny_overrides(), tmp_path / "plain"))
