@@ -13,8 +13,34 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from ff_lightning.divergence import divergence
+from ff_lightning.goodness import rms_normalise
+from ff_lightning.nets import conv_shapes, image_shape
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+
+
+class RMSNormalise(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return rms_normalise(x)
+
+
+def conv_twin(
+    input_dim: int, num_classes: int, channels: list[int], conv: dict, activation: nn.Module
+) -> nn.Sequential:
+    """model=backprop_cnn: the FF conv network's layers as they are (each reads the unit-RMS
+    version of its input: convolution, activation, the same pools), then a linear classifier on
+    the last layer's activity."""
+    image = image_shape(input_dim)
+    pool = list(conv["pool"])
+    layers: list[nn.Module] = [nn.Unflatten(1, image)]
+    for c_in, c_out, p in zip([image[0], *channels[:-1]], channels, pool, strict=True):
+        layers += [
+            RMSNormalise(),
+            nn.Conv2d(c_in, c_out, conv["kernel_size"], padding=conv["kernel_size"] // 2),
+        ]
+        layers += [activation, nn.MaxPool2d(2)] if p else [activation]
+    c, h, w = conv_shapes(image, channels, pool)[-1]
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * h * w, num_classes))
 
 
 class BPModule(L.LightningModule):
@@ -25,15 +51,19 @@ class BPModule(L.LightningModule):
         hidden_dims: list[int],
         activation: nn.Module,
         optimizer: OptimizerFactory,
+        conv: dict | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["activation", "optimizer"], logger=False)
         self.hidden_dims = list(hidden_dims)
-        dims = [input_dim, *hidden_dims]
-        layers: list[nn.Module] = []
-        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
-            layers += [nn.Linear(d_in, d_out), activation]
-        self.net = nn.Sequential(*layers, nn.Linear(dims[-1], num_classes))
+        if conv is None:
+            dims = [input_dim, *hidden_dims]
+            layers: list[nn.Module] = []
+            for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
+                layers += [nn.Linear(d_in, d_out), activation]
+            self.net = nn.Sequential(*layers, nn.Linear(dims[-1], num_classes))
+        else:
+            self.net = conv_twin(input_dim, num_classes, self.hidden_dims, conv, activation)
         self.optimizer_factory = optimizer
         self.metrics = nn.ModuleDict(
             {stage: MulticlassAccuracy(num_classes, average="micro") for stage in ("val", "test")}
@@ -47,7 +77,7 @@ class BPModule(L.LightningModule):
 
     @property
     def hidden_layers(self) -> list[nn.Linear]:
-        return [m for m in self.net if isinstance(m, nn.Linear)][:-1]
+        return [m for m in self.net if isinstance(m, nn.Linear | nn.Conv2d)][:-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

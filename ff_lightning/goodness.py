@@ -11,17 +11,19 @@ EPS = 1e-8
 
 
 def rms_normalise(h: torch.Tensor) -> torch.Tensor:
-    """Scale each row to unit root-mean-square.
+    """Scale each sample's activity to unit root-mean-square.
 
     Only the direction of the previous layer's activity vector reaches the next layer, so the
     next layer cannot read goodness (the length) and must find new features.
     """
-    return h / torch.sqrt(h.pow(2).mean(dim=1, keepdim=True) + EPS)
+    # every dimension but the batch: a conv layer's whole activity map counts as one vector
+    return h / torch.sqrt(h.pow(2).mean(dim=tuple(range(1, h.dim())), keepdim=True) + EPS)
 
 
 def goodness(h: torch.Tensor) -> torch.Tensor:
-    """Sum of squared activities per sample, always in fp32 (bf16 sums of 2000 squares are too coarse)."""
-    return h.float().pow(2).sum(dim=1)
+    """Sum of squared activities per sample (over every unit, or every channel and position of a
+    conv layer), always in fp32 (bf16 sums of 2000 squares are too coarse)."""
+    return h.float().pow(2).sum(dim=tuple(range(1, h.dim())))
 
 
 def ff_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor) -> torch.Tensor:

@@ -23,8 +23,8 @@ from ff_lightning.divergence import divergence
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
 from ff_lightning.lr_schedules import lr_factor
 from ff_lightning.negatives import NegativeSampler
-from ff_lightning.nets import FFNet
-from ff_lightning.settings import FFSettings, check
+from ff_lightning.nets import FFConvNet, FFNet, conv_shapes, image_shape
+from ff_lightning.settings import FFSettings, check, check_conv
 from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, activation_range, thetas
 from ff_lightning.whole_step import AdamState, unsupported, whole_step
@@ -79,6 +79,7 @@ class FFModule(L.LightningModule):
         input_dropout: float = FFSettings.input_dropout,
         peer_mean_init: float = FFSettings.peer_mean_init,
         init: str = FFSettings.init,
+        conv: dict | None = FFSettings.conv,
     ) -> None:
         super().__init__()
         check("model", FFSettings, {k: v for k, v in locals().items() if k in _DECLARED})
@@ -87,6 +88,8 @@ class FFModule(L.LightningModule):
                 f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong "
                 f"labels there are), got {negatives_per_image}"
             )
+        if conv is not None:
+            check_conv(conv, hidden_dims, input_dim, peer_normalisation, dropout, init)
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
@@ -132,9 +135,19 @@ class FFModule(L.LightningModule):
         ]
         self.lr_factor = 1.0
 
-        self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
+        if conv is None:
+            self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
+            self.layer_units = list(self.hidden_dims)
+        else:
+            # model=ff_cnn: the label goes in as one constant plane per class (label_mode concat)
+            self.label_mode = label_mode = "concat"
+            image = image_shape(input_dim)
+            pool = list(conv["pool"])
+            self.net = FFConvNet(image, num_classes, self.hidden_dims, conv["kernel_size"], pool, activation)
+            # a conv layer's goodness sums over channels and positions: theta scales with both
+            self.layer_units = [c * h * w for c, h, w in conv_shapes(image, self.hidden_dims, pool)]
         # reference: loeweX/Forward-Forward's, a bias-free head that starts at zero
-        head_in = sum(self.hidden_dims[goodness_from_layer:])
+        head_in = sum(self.layer_units[goodness_from_layer:])
         self.head = nn.Linear(head_in, num_classes, bias=init == "default")
         if init == "reference":
             reference_init(self.net, self.head)
@@ -162,7 +175,7 @@ class FFModule(L.LightningModule):
     def thresholds_at(self, epoch: int) -> list[float]:
         return thetas(
             self.threshold_schedule,
-            self.hidden_dims,
+            self.layer_units,
             epoch,
             bound=self.activation_bound,
             range_fraction=self.threshold_range_fraction,
@@ -351,6 +364,7 @@ class FFModule(L.LightningModule):
         x_in = drop_pixels(x, self.input_dropout) if self.input_dropout > 0 else x
         # positives and negatives go through each layer as one batch: one matmul instead of k + 1
         h = torch.cat([self.with_label(x_in, y), self.with_label(x_in.repeat(k, 1), y_neg)])
+        h = self.net.first_input(h)
         if self._compiled and self.device.type == "cuda":
             # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()

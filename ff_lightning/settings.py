@@ -170,6 +170,10 @@ class FFSettings:
     # learning rate over epochs: constant, linear_decay (Hinton: full for the first half, then down
     # to 0), cosine
     lr_schedule: str = setting("constant", words=LR_SCHEDULES)
+    # convolutional layers instead of fully connected ones (model=ff_cnn): hidden_dims are then
+    # their channels, and this holds kernel_size and pool (a 2 x 2 max-pool after the layer or
+    # not, one per layer); null: fully connected (model=ff_mlp)
+    conv: Any = None
 
 
 def declared(prefix: str, schema: type) -> tuple[dict[str, tuple[str, ...]], dict[str, Number]]:
@@ -193,6 +197,31 @@ def check(prefix: str, schema: type, values: dict[str, Any]) -> None:
             raise ValueError(not_an_option(key, value, words[key]))
         if key in numbers and not numbers[key].allows(value):
             raise ValueError(numbers[key].refusal(key, value))
+
+
+def check_conv(
+    conv: dict[str, Any], channels: list[int], input_dim: int, peer: float, dropout: float, init: str
+) -> None:
+    """The rules a conv network (model=ff_cnn) adds: square images, one pool flag per layer, an odd
+    kernel, and none of the MLP-only tricks."""
+    side = math.isqrt(input_dim)
+    if side * side != input_dim:
+        raise ValueError(f"model=ff_cnn needs square images (MNIST), got {input_dim} input features")
+    kernel, pool = conv.get("kernel_size"), list(conv.get("pool") or [])
+    if not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"model.conv.kernel_size must be an odd positive integer, got {kernel!r}")
+    if len(pool) != len(channels):
+        raise ValueError(
+            f"model.conv.pool has {len(pool)} values but model.hidden_dims has {len(channels)} layers; "
+            "give one true/false per layer"
+        )
+    if side >> sum(bool(p) for p in pool) < 1:
+        raise ValueError(f"model.conv.pool halves the {side} x {side} image too often ({pool})")
+    if peer > 0 or dropout > 0 or init != "default":
+        raise ValueError(
+            "model=ff_cnn does not offer model.peer_normalisation, model.dropout or model.init=reference; "
+            "leave them at 0, 0 and default"
+        )
 
 
 def register_schemas() -> None:

@@ -59,8 +59,8 @@ def layer_step(
     normalises its input to unit RMS, so the kept units need no rescaling."""
     k = step.negatives_per_image
     if step.dropout > 0:
-        keep = torch.rand(n, h.shape[1], device=h.device) >= step.dropout
-        h = h * keep.repeat(k + 1, 1).to(h.dtype)
+        keep = torch.rand(n, *h.shape[1:], device=h.device) >= step.dropout
+        h = h * keep.repeat(k + 1, *[1] * (h.dim() - 1)).to(h.dtype)
     out = layer(h)
     g = goodness(out)
     g_pos, g_neg = g[:n], g[n:]

@@ -18,8 +18,9 @@ from torch import nn
 HIST_BINS = 60
 
 
-def weight_stats(layers: list[nn.Linear]) -> dict[str, dict[str, Any]]:
-    """Mean |w|, std, Frobenius norm and a histogram of each layer's weight matrix (biases left out)."""
+def weight_stats(layers: list[nn.Linear | nn.Conv2d]) -> dict[str, dict[str, Any]]:
+    """Mean |w|, std, Frobenius norm and a histogram of each layer's weight matrix or kernel (biases
+    left out)."""
     stats = {}
     for i, layer in enumerate(layers):
         w = layer.weight.detach().float().cpu()
@@ -29,7 +30,8 @@ def weight_stats(layers: list[nn.Linear]) -> dict[str, dict[str, Any]]:
         stats[f"layer{i}"] = {
             "mean_abs": w.abs().mean().item(),
             "std": w.std().item(),
-            "fro_norm": torch.linalg.matrix_norm(w).item(),
+            # a conv kernel's Frobenius norm is that of all its weights
+            "fro_norm": torch.linalg.vector_norm(w).item(),
             "shape": list(w.shape),
             "hist_range": [-lim, lim],
             "hist_counts": [int(c) for c in counts.tolist()],
