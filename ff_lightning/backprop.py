@@ -15,6 +15,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from ff_lightning.divergence import divergence
 from ff_lightning.goodness import rms_normalise
 from ff_lightning.nets import conv_shapes, image_shape
+from ff_lightning.settings import check_conv
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
@@ -63,6 +64,7 @@ class BPModule(L.LightningModule):
                 layers += [nn.Linear(d_in, d_out), activation]
             self.net = nn.Sequential(*layers, nn.Linear(dims[-1], num_classes))
         else:
+            check_conv(conv, self.hidden_dims, input_dim)
             self.net = conv_twin(input_dim, num_classes, self.hidden_dims, conv, activation)
         self.optimizer_factory = optimizer
         self.metrics = nn.ModuleDict(

@@ -21,9 +21,27 @@ def rms_normalise(h: torch.Tensor) -> torch.Tensor:
 
 
 def goodness(h: torch.Tensor) -> torch.Tensor:
-    """Sum of squared activities per sample (over every unit, or every channel and position of a
-    conv layer), always in fp32 (bf16 sums of 2000 squares are too coarse)."""
-    return h.float().pow(2).sum(dim=tuple(range(1, h.dim())))
+    """Sum of squared activities per sample, always in fp32 (bf16 sums of 2000 squares are too
+    coarse). A conv layer's activity (batch, channels, height, width) counts each position as a
+    vector of `channels` units: the sum over channels, averaged over positions, so its goodness
+    has the scale of `channels` units (theta = channels), not of every position at once."""
+    g = h.float().pow(2)
+    return g.sum(dim=1) if h.dim() == 2 else g.sum(dim=1).mean(dim=(1, 2))
+
+
+def class_goodness(h: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The channel-wise objective's goodness: a conv layer's channels split into `num_classes`
+    equal groups, class c's goodness the mean squared activity of group c over its channels and
+    positions. Shape (batch, num_classes), fp32."""
+    n, c, height, width = h.shape
+    return h.float().pow(2).view(n, num_classes, c // num_classes, height * width).mean(dim=3).sum(dim=2)
+
+
+def channelwise_loss(g: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Papachristodoulou et al. (2024)'s channel-wise competitive loss: the cross-entropy of a
+    softmax over the per-class goodnesses, so that the true class's channels grow and the other
+    classes' shrink on the same image; no negative data."""
+    return F.cross_entropy(g, labels)
 
 
 def ff_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ from ff_lightning.divergence import divergence
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
 from ff_lightning.lr_schedules import lr_factor
 from ff_lightning.negatives import NegativeSampler
-from ff_lightning.nets import FFConvNet, FFNet, conv_shapes, image_shape
+from ff_lightning.nets import FFConvNet, FFNet, conv_features, image_shape
 from ff_lightning.settings import FFSettings, check, check_conv
 from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, activation_range, thetas
@@ -79,7 +79,7 @@ class FFModule(L.LightningModule):
         input_dropout: float = FFSettings.input_dropout,
         peer_mean_init: float = FFSettings.peer_mean_init,
         init: str = FFSettings.init,
-        conv: dict | None = FFSettings.conv,
+        conv: dict | None = None,
     ) -> None:
         super().__init__()
         check("model", FFSettings, {k: v for k, v in locals().items() if k in _DECLARED})
@@ -89,7 +89,12 @@ class FFModule(L.LightningModule):
                 f"labels there are), got {negatives_per_image}"
             )
         if conv is not None:
-            check_conv(conv, hidden_dims, input_dim, peer_normalisation, dropout, init)
+            check_conv(conv, hidden_dims, input_dim)
+            if peer_normalisation > 0 or init != "default":
+                raise ValueError(
+                    "model=ff_cnn does not offer model.peer_normalisation or model.init=reference; "
+                    "leave them at 0 and default"
+                )
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
@@ -137,17 +142,19 @@ class FFModule(L.LightningModule):
 
         if conv is None:
             self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
-            self.layer_units = list(self.hidden_dims)
+            head_in = sum(self.hidden_dims[goodness_from_layer:])
         else:
             # model=ff_cnn: the label goes in as one constant plane per class (label_mode concat)
             self.label_mode = label_mode = "concat"
             image = image_shape(input_dim)
             pool = list(conv["pool"])
-            self.net = FFConvNet(image, num_classes, self.hidden_dims, conv["kernel_size"], pool, activation)
-            # a conv layer's goodness sums over channels and positions: theta scales with both
-            self.layer_units = [c * h * w for c, h, w in conv_shapes(image, self.hidden_dims, pool)]
+            self.net = FFConvNet(
+                image, self.hidden_dims, conv["kernel_size"], pool, activation, label_planes=num_classes
+            )
+            # theta = channels, the scale of a conv layer's goodness (goodness.goodness); the head
+            # reads every channel at every position
+            head_in = conv_features(image, self.hidden_dims, pool, goodness_from_layer)
         # reference: loeweX/Forward-Forward's, a bias-free head that starts at zero
-        head_in = sum(self.layer_units[goodness_from_layer:])
         self.head = nn.Linear(head_in, num_classes, bias=init == "default")
         if init == "reference":
             reference_init(self.net, self.head)
@@ -175,7 +182,7 @@ class FFModule(L.LightningModule):
     def thresholds_at(self, epoch: int) -> list[float]:
         return thetas(
             self.threshold_schedule,
-            self.layer_units,
+            self.hidden_dims,
             epoch,
             bound=self.activation_bound,
             range_fraction=self.threshold_range_fraction,

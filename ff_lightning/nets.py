@@ -100,23 +100,30 @@ def conv_shapes(
     return shapes
 
 
+def conv_features(image: tuple[int, int, int], channels: list[int], pool: list[bool], from_layer: int) -> int:
+    """How many values the softmax head reads: every channel at every position of the layers
+    from `from_layer` on."""
+    return sum(c * h * w for c, h, w in conv_shapes(image, channels, pool)[from_layer:])
+
+
 class FFConvNet(FFNet):
-    """Conv layers trained by Forward-Forward. The input is the flat image followed by the label
-    code (label_mode concat); the first layer sees the image with the code as constant planes,
-    one per class, so that every position sees the label."""
+    """Conv layers trained layer by layer. With `label_planes` (the label-in-image objective) the
+    input is the flat image followed by the label code (label_mode concat), and the first layer
+    sees the image with the code as constant planes, one per class, so that every position sees
+    the label; without (the channel-wise objective) it sees the plain image."""
 
     def __init__(
         self,
         image: tuple[int, int, int],
-        num_classes: int,
         channels: list[int],
         kernel_size: int,
         pool: list[bool],
         activation: nn.Module,
+        label_planes: int = 0,
     ) -> None:
         nn.Module.__init__(self)
         self.image = image
-        ins = [image[0] + num_classes, *channels[:-1]]
+        ins = [image[0] + label_planes, *channels[:-1]]
         self.layers = nn.ModuleList(
             FFConvLayer(c_in, c_out, kernel_size, p, activation)
             for c_in, c_out, p in zip(ins, channels, pool, strict=True)
@@ -125,8 +132,11 @@ class FFConvNet(FFNet):
     def first_input(self, x: torch.Tensor) -> torch.Tensor:
         c, height, width = self.image
         pixels = c * height * width
+        images = x[:, :pixels].view(-1, c, height, width)
+        if x.shape[1] == pixels:
+            return images
         code = x[:, pixels:, None, None].expand(-1, -1, height, width)
-        return torch.cat([x[:, :pixels].view(-1, c, height, width), code], dim=1)
+        return torch.cat([images, code], dim=1)
 
     def head_features(self, x: torch.Tensor, from_layer: int) -> torch.Tensor:
         acts = self.activities(x)[from_layer:]

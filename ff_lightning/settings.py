@@ -105,6 +105,17 @@ def _adam() -> dict[str, Any]:
 
 
 @dataclass
+class ConvSettings:
+    """A convolutional FF network's layer shapes (model=ff_cnn, ff_cnn_channelwise, backprop_cnn);
+    model.hidden_dims are then the layers' channels."""
+
+    # every layer's square kernel, odd, so that the padding keeps the image's size
+    kernel_size: int = setting(3, POSITIVE_INT)
+    # a 2 x 2 max-pool after each layer or not, one true/false per layer
+    pool: list[bool] = field(default_factory=lambda: [True, True, True])
+
+
+@dataclass
 class FFSettings:
     """model=ff_mlp: a fully connected network trained layer by layer with Forward-Forward
     (ff_lightning.module.FFModule). The defaults are the paper's; every trick is off."""
@@ -171,9 +182,30 @@ class FFSettings:
     # to 0), cosine
     lr_schedule: str = setting("constant", words=LR_SCHEDULES)
     # convolutional layers instead of fully connected ones (model=ff_cnn): hidden_dims are then
-    # their channels, and this holds kernel_size and pool (a 2 x 2 max-pool after the layer or
-    # not, one per layer); null: fully connected (model=ff_mlp)
-    conv: Any = None
+    # their channels; null: fully connected (model=ff_mlp)
+    conv: ConvSettings | None = None
+
+
+@dataclass
+class ChannelwiseSettings:
+    """model=ff_cnn_channelwise: conv layers trained layer by layer with the channel-wise
+    competitive objective (ff_lightning.channelwise.ChannelwiseFFModule): every class owns an
+    equal group of each layer's channels; no label goes in and no negative data is made."""
+
+    _target_: str = "ff_lightning.channelwise.ChannelwiseFFModule"
+    # each layer's channels, a multiple of the classes (each class owns channels / classes)
+    hidden_dims: list[int] = field(default_factory=lambda: [20, 80, 240])
+    conv: ConvSettings = field(default_factory=ConvSettings)
+    # goodness inference (the per-class goodness, summed as log-softmax over layers) and the
+    # softmax head use layers >= this index
+    goodness_from_layer: int = setting(0, NON_NEGATIVE_INT)
+    # each layer's optimizer (a partial torch.optim class)
+    optimizer: Any = field(default_factory=_adam)
+    # the softmax head's optimizer (null: same as the layers')
+    head_optimizer: Any = None
+    divergence_check_every: int = setting(50, POSITIVE_INT)
+    # learning rate over epochs: constant, linear_decay, cosine
+    lr_schedule: str = setting("constant", words=LR_SCHEDULES)
 
 
 def declared(prefix: str, schema: type) -> tuple[dict[str, tuple[str, ...]], dict[str, Number]]:
@@ -199,14 +231,9 @@ def check(prefix: str, schema: type, values: dict[str, Any]) -> None:
             raise ValueError(numbers[key].refusal(key, value))
 
 
-def check_conv(
-    conv: dict[str, Any], channels: list[int], input_dim: int, peer: float, dropout: float, init: str
-) -> None:
-    """The rules a conv network (model=ff_cnn) adds: square images, one pool flag per layer, an odd
-    kernel, and none of the MLP-only tricks."""
-    side = math.isqrt(input_dim)
-    if side * side != input_dim:
-        raise ValueError(f"model=ff_cnn needs square images (MNIST), got {input_dim} input features")
+def check_conv(conv: dict[str, Any], channels: list[int], input_dim: int | None = None) -> None:
+    """The rules a conv network adds beyond its settings' types: an odd kernel, one pool flag per
+    layer, and (given the input's size) square images still there after the pools."""
     kernel, pool = conv.get("kernel_size"), list(conv.get("pool") or [])
     if not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
         raise ValueError(f"model.conv.kernel_size must be an odd positive integer, got {kernel!r}")
@@ -215,17 +242,29 @@ def check_conv(
             f"model.conv.pool has {len(pool)} values but model.hidden_dims has {len(channels)} layers; "
             "give one true/false per layer"
         )
+    if input_dim is None:
+        return
+    side = math.isqrt(input_dim)
+    if side * side != input_dim:
+        raise ValueError(f"a conv model needs square images (MNIST), got {input_dim} input features")
     if side >> sum(bool(p) for p in pool) < 1:
         raise ValueError(f"model.conv.pool halves the {side} x {side} image too often ({pool})")
-    if peer > 0 or dropout > 0 or init != "default":
+
+
+def check_channel_groups(channels: list[int], num_classes: int) -> None:
+    """The channel-wise objective gives every class an equal group of each layer's channels."""
+    if any(c % num_classes for c in channels):
         raise ValueError(
-            "model=ff_cnn does not offer model.peer_normalisation, model.dropout or model.init=reference; "
-            "leave them at 0, 0 and default"
+            f"model.hidden_dims must be multiples of the {num_classes} classes (each class owns an "
+            f"equal group of every layer's channels), got {list(channels)}"
         )
 
 
 def register_schemas() -> None:
-    """Put the schemas in Hydra's ConfigStore: conf/model/ff_mlp.yaml extends `ff_mlp_schema`."""
+    """Put the schemas in Hydra's ConfigStore: conf/model/ff_mlp.yaml and ff_cnn.yaml extend
+    `ff_mlp_schema`, ff_cnn_channelwise.yaml `ff_cnn_channelwise_schema`."""
     from hydra.core.config_store import ConfigStore
 
-    ConfigStore.instance().store(group="model", name="ff_mlp_schema", node=FFSettings)
+    store = ConfigStore.instance()
+    store.store(group="model", name="ff_mlp_schema", node=FFSettings)
+    store.store(group="model", name="ff_cnn_channelwise_schema", node=ChannelwiseSettings)

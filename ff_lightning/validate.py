@@ -13,8 +13,12 @@ from ff_lightning.settings import (
     NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
+    ChannelwiseSettings,
+    ConvSettings,
     FFSettings,
     Number,
+    check_channel_groups,
+    check_conv,
     declared,
     not_an_option,
 )
@@ -137,7 +141,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # the FF model's, declared with their types in ff_lightning.settings. They are checked for every
 # model: an experiment sets them for a whole sweep such as model=ff_mlp,backprop_mlp
 _FF_WORDS, _FF_NUMBERS = declared("model", FFSettings)
-CHOICES |= _FF_WORDS
+_CW_WORDS, _CW_NUMBERS = declared("model", ChannelwiseSettings)
+_CONV_WORDS, _CONV_NUMBERS = declared("model.conv", ConvSettings)
+CHOICES |= _FF_WORDS | _CW_WORDS | _CONV_WORDS
 
 
 # Every number a user can type, by where it lives in the composed config; a key that the chosen
@@ -186,7 +192,7 @@ NUMBERS: dict[str, Number] = {
     "threshold.every": POSITIVE_INT,
     "weight_averaging.multi_avg_fn.decay": FRACTION,
 }
-NUMBERS |= _FF_NUMBERS
+NUMBERS |= _FF_NUMBERS | _CW_NUMBERS | _CONV_NUMBERS
 # settings that hold a list of numbers, each checked alone
 NUMBER_LISTS: dict[str, Number] = {
     "model.hidden_dims": POSITIVE_INT,
@@ -269,6 +275,17 @@ def validate_config(cfg: DictConfig) -> None:
             f"dataset.jitter (trick=jitter) shifts MNIST images and needs dataset=mnist, got "
             f"{target.rpartition('.')[2] or 'a dataset without _target_'}; drop trick=jitter"
         )
+    conv = cfg.model.get("conv")
+    if conv is not None and dims is not None:
+        try:
+            check_conv(OmegaConf.to_container(conv), list(dims))
+            if str(cfg.model.get("_target_", "")).endswith(".ChannelwiseFFModule"):
+                # MNIST's 10 classes; the synthetic set says how many it has
+                check_channel_groups(list(dims), cfg.dataset.get("num_classes", 10))
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from None
+        if target.endswith(".IMDbDataModule"):
+            raise UserInputError("a conv model (model.conv) reads images: use dataset=mnist, not imdb")
     per_step = cfg.dataset.get("batches_per_step", 1)
     if per_step > 1 and "goodness_from_layer" not in cfg.model:
         raise UserInputError(

@@ -174,6 +174,7 @@ def whole_step(
     x_in = drop_pixels(x, input_dropout) if input_dropout > 0 else x
     positives = labelled(x_in, one_hot(y, num_classes, x.dtype))
     h = torch.cat([positives, labelled(x_in.repeat(k, 1), one_hot(y_neg, num_classes, x.dtype))])
+    h = net.first_input(h)
     bad = torch.zeros((), dtype=torch.bool, device=x.device)
     all_grads = []
     for i, (layer, step) in enumerate(zip(net.layers, steps, strict=True)):

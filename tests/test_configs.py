@@ -11,9 +11,11 @@ import pytest
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger
+from torch import nn
 
 from ff_lightning.backprop import BPModule
 from ff_lightning.builders import build_model
+from ff_lightning.channelwise import ChannelwiseFFModule
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.loggers import EpochAxisWandbLogger, as_list
 from ff_lightning.module import FFModule
@@ -36,7 +38,14 @@ def test_expected_groups_and_options_exist():
     }
     assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
     assert {"mnist", "synthetic", "imdb"} <= set(GROUPS["dataset"])
-    assert GROUPS["model"] == ["backprop_mlp", "ff_mlp", "logreg"]
+    assert GROUPS["model"] == [
+        "backprop_cnn",
+        "backprop_mlp",
+        "ff_cnn",
+        "ff_cnn_channelwise",
+        "ff_mlp",
+        "logreg",
+    ]
     assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu", "ddp", "ddp_cpu"}
     assert set(GROUPS["callbacks"]) == {"default", "none"}
     assert GROUPS["hydra/launcher"] == ["packed", "submitit_slurm"]
@@ -70,13 +79,19 @@ def test_dataset(name, tmp_path):
 
 @pytest.mark.parametrize("name", GROUPS["model"])
 def test_model(name, tmp_path):
-    cfg = compose_cfg([f"model={name}", "model.hidden_dims=[20,10]"], tmp_path)
+    conv = name.endswith(("_cnn", "_channelwise"))
+    # conv layers: multiples of the 10 classes (the channel-wise objective's groups), one pool each
+    overrides = ["model.hidden_dims=[20,10]"] + (["model.conv.pool=[true,true]"] if conv else [])
+    cfg = compose_cfg([f"model={name}", *overrides], tmp_path)
     mnist_shaped = SimpleNamespace(input_dim=784, num_classes=10, label_mode="overwrite", label_scale=None)
     model = build_model(cfg, mnist_shaped)
-    assert isinstance(model, {"ff_mlp": FFModule, "backprop_mlp": BPModule, "logreg": BPModule}[name])
+    expected = {"ff_mlp": FFModule, "ff_cnn": FFModule, "ff_cnn_channelwise": ChannelwiseFFModule}
+    assert isinstance(model, expected.get(name, BPModule))
     # logistic regression keeps no hidden layer whatever widths a sweep sets for every model
     widths = [] if name == "logreg" else [20, 10]
-    assert [layer.out_features for layer in model.hidden_layers] == widths
+    layer_type = nn.Conv2d if conv else nn.Linear
+    assert all(isinstance(layer, layer_type) for layer in model.hidden_layers)
+    assert [layer.weight.shape[0] for layer in model.hidden_layers] == widths
 
 
 @pytest.mark.parametrize("name", GROUPS["trainer"])

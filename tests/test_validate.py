@@ -118,7 +118,7 @@ def test_every_number_setting_names_a_key_of_some_config():
     from omegaconf import OmegaConf
 
     options = [[], ["dataset=imdb"], ["dataset=synthetic"], ["threshold=scheduled"], ["threshold=custom"]]
-    options += [["weight_averaging=ema", "threshold=pyramid"], ["model=backprop_mlp"]]
+    options += [["weight_averaging=ema", "threshold=pyramid"], ["model=backprop_mlp"], ["model=ff_cnn"]]
     found = set()
     for overrides in options:
         cfg = compose_cfg(overrides)
