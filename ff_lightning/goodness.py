@@ -31,8 +31,8 @@ def goodness(h: torch.Tensor) -> torch.Tensor:
 
 def class_goodness(h: torch.Tensor, num_classes: int) -> torch.Tensor:
     """The channel-wise objective's goodness: a conv layer's channels split into `num_classes`
-    equal groups, class c's goodness the mean squared activity of group c over its channels and
-    positions. Shape (batch, num_classes), fp32."""
+    equal groups, class c's goodness that of group c alone (its squared activity summed over the
+    group's channels, averaged over positions). Shape (batch, num_classes), fp32."""
     n, c, height, width = h.shape
     return h.float().pow(2).view(n, num_classes, c // num_classes, height * width).mean(dim=3).sum(dim=2)
 

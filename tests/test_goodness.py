@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from ff_lightning.goodness import (
+    channelwise_loss,
+    class_goodness,
     ff_loss,
     goodness,
     log_symba_loss,
@@ -94,3 +96,24 @@ def test_symba_with_several_wrong_labels_is_symba_for_one_and_a_label_softmax_fo
     torch.testing.assert_close(symba_loss(g_pos, g_neg, alpha), expected)
     # the order of the wrong labels does not matter
     torch.testing.assert_close(symba_loss(g_pos, g_neg.flip(0), alpha), expected)
+
+
+def test_conv_goodness_sums_channels_and_averages_positions():
+    h = torch.zeros(1, 3, 2, 2)
+    h[0, :, 0, 0] = torch.tensor([1.0, 2.0, 2.0])  # 9 at one position, 0 at the other three
+    assert goodness(h).tolist() == [9.0 / 4]
+
+
+def test_class_goodness_is_each_channel_groups_goodness():
+    # 2 classes, 4 channels: channels 0-1 are class 0's, 2-3 class 1's
+    h = torch.zeros(1, 4, 2, 2)
+    h[0, 0] = 2.0  # class 0: 4 at every position
+    h[0, 3, 1, 1] = 2.0  # class 1: 4 at one position of four
+    assert class_goodness(h, 2).tolist() == [[4.0, 1.0]]
+
+
+def test_channelwise_loss_is_the_cross_entropy_over_class_goodness():
+    g = torch.tensor([[3.0, 1.0, 0.0], [0.0, 0.0, 5.0]])
+    y = torch.tensor([0, 2])
+    expected = -(torch.log_softmax(g, dim=1)[[0, 1], y]).mean()
+    assert channelwise_loss(g, y).item() == pytest.approx(expected.item())

@@ -81,6 +81,8 @@ class RecordsEachBackward(FFModule):
         pytest.param(
             {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3}, marks=pytest.mark.slow
         ),
+        # model=ff_cnn on 8 x 8 images (the channel-wise objective: tests/test_channelwise.py)
+        {"conv": {"kernel_size": 3, "pool": [True, True, False]}},
     ],
 )
 def test_training_keeps_every_layers_gradient_local(tricks):

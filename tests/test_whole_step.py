@@ -140,6 +140,8 @@ def _fit_both(epochs: int = 1, **settings) -> tuple:
             {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3, "init": "reference"},
             marks=pytest.mark.slow,
         ),
+        # model=ff_cnn on 8 x 8 images: the label as constant planes
+        {"conv": {"kernel_size": 3, "pool": [True, True, False]}, "dropout": 0.2},
     ],
 )
 def test_training_with_the_whole_step_gives_the_weights_of_the_per_layer_steps(settings):

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Conv FF against its backprop twin and the MLPs, clean and on corrupted test images: the
+# channel-wise conv FF and backprop on the same conv layers (experiment=cnn_mnist), then FF and
+# backprop MLPs (experiment=mlp_mnist: 4 x 500, as many epochs); seeds 0,1,2. Every run's last checkpoint is then
+# tested on the corrupted test images (RUN/corruptions.json), and one report covers both sweeps.
+# Usage: multirun_scripts/cnn_vs_mlp.sh [hydra overrides]   e.g. experiment=smoke
+#   CNN_MODELS=ff_cnn_channelwise,ff_cnn,backprop_cnn adds the label-in-image objective (ten
+#   passes per image at inference, so its corrupted test costs ten times as much);
+#   EVAL_JOBS=2 tests two checkpoints at a time; SEVERITIES=1,2,3 (the default) picks severities
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source multirun_scripts/_sweep.sh
+cnn_args=()
+mlp_args=()
+for arg in "$@"; do
+  # reproduce_all.sh's small size for every script: each part's own smoke experiment
+  case $arg in
+    experiment=smoke) cnn_args+=(experiment=cnn_smoke) mlp_args+=(experiment=smoke) ;;
+    *) cnn_args+=("$arg") mlp_args+=("$arg") ;;
+  esac
+done
+root="${FF_SWEEP_ROOT:-outputs/sweeps}/cnn_vs_mlp/$(date +%Y-%m-%d_%H-%M-%S)"
+run_sweep cnn_vs_mlp/cnn experiment=cnn_mnist "model=${CNN_MODELS:-ff_cnn_channelwise,backprop_cnn}" \
+  -- "${cnn_args[@]}" "hydra.sweep.dir=$root/cnn"
+run_sweep cnn_vs_mlp/mlp experiment=mlp_mnist model=ff_mlp,backprop_mlp -- "${mlp_args[@]}" \
+  "hydra.sweep.dir=$root/mlp"
+if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+  exit 0
+fi
+find "$root" -path '*/checkpoints/last.ckpt' | sort | xargs -P "${EVAL_JOBS:-1}" -I{} sh -c \
+  'python -m ff_lightning.evaluate "$1" --corruptions --severities "$2" --out "$(dirname "$(dirname "$1")")/corruptions.json" > /dev/null' \
+  _ {} "${SEVERITIES:-1,2,3}"
+python -m ff_lightning.report "$root"
