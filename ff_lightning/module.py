@@ -6,22 +6,19 @@ label. Both inference modes (goodness over labels, and the head) are evaluated.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields, replace
 
-import lightning.pytorch as L
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torchmetrics.classification import MulticlassAccuracy
 
 from ff_lightning.data.augment import drop_pixels
 from ff_lightning.distributed import average_, average_gradients, world_size
-from ff_lightning.divergence import divergence
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
-from ff_lightning.lr_schedules import lr_factor
+from ff_lightning.layerwise import LayerwiseModule, OptimizerFactory
 from ff_lightning.negatives import NegativeSampler
 from ff_lightning.nets import FFConvNet, FFNet, conv_features, image_shape
 from ff_lightning.settings import FFSettings, check, check_conv
@@ -34,8 +31,6 @@ log = logging.getLogger(__name__)
 # the settings FFModule shares with its typed declaration (model=ff_mlp)
 _DECLARED = {f.name for f in fields(FFSettings)}
 
-OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-
 
 def reference_init(net: FFNet, head: nn.Linear) -> None:
     """loeweX/Forward-Forward's initialisation: every FF weight drawn from N(0, 1/sqrt(fan_out)),
@@ -47,7 +42,7 @@ def reference_init(net: FFNet, head: nn.Linear) -> None:
         nn.init.zeros_(head.weight)
 
 
-class FFModule(L.LightningModule):
+class FFModule(LayerwiseModule):
     """Forward-Forward training (see the module's docstring). The FF settings' defaults, types
     and ranges are their declarations in ff_lightning.settings.FFSettings."""
 
@@ -81,8 +76,16 @@ class FFModule(L.LightningModule):
         init: str = FFSettings.init,
         conv: dict | None = None,
     ) -> None:
-        super().__init__()
         check("model", FFSettings, {k: v for k, v in locals().items() if k in _DECLARED})
+        super().__init__(
+            num_classes,
+            len(hidden_dims),
+            STATS,
+            optimizer,
+            head_optimizer,
+            lr_schedule,
+            divergence_check_every,
+        )
         if not 1 <= negatives_per_image < num_classes:
             raise ValueError(
                 f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong "
@@ -95,11 +98,9 @@ class FFModule(L.LightningModule):
                     "model=ff_cnn does not offer model.peer_normalisation or model.init=reference; "
                     "leave them at 0 and default"
                 )
-        self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
         )
-        self.num_classes = num_classes
         self.hidden_dims = list(hidden_dims)
         self.label_mode = label_mode
         self.label_scale = label_scale
@@ -107,9 +108,6 @@ class FFModule(L.LightningModule):
         self.threshold_schedule = threshold
         self.activation_bound = activation_bound(activation)
         self.threshold_range_fraction = threshold_range_fraction
-        self.optimizer_factory = optimizer
-        self.head_optimizer_factory = head_optimizer or optimizer
-        self.divergence_check_every = divergence_check_every
         self.compile_step = compile_step
         self.compile_mode = compile_mode
         self.whole_step = whole_step
@@ -121,7 +119,6 @@ class FFModule(L.LightningModule):
         self._whole_step: Callable | None = None
         self._adam: list[AdamState] = []
         self._world = 1
-        self.lr_schedule = lr_schedule
         self.input_dropout = input_dropout
         self.negative_sampler = NegativeSampler(negatives, negatives_per_image)
         # one step configuration per layer: the first layer's input is the image and its label,
@@ -138,7 +135,6 @@ class FFModule(L.LightningModule):
         self.layer_steps = [
             replace(step, dropout=0.0 if i == 0 else dropout) for i in range(len(hidden_dims))
         ]
-        self.lr_factor = 1.0
 
         if conv is None:
             self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
@@ -162,22 +158,6 @@ class FFModule(L.LightningModule):
             layer.running_mean.fill_(peer_mean_init)
         self.thetas = self.thresholds_at(epoch=0)
         self._theta_tensor = torch.tensor(self.thetas, dtype=torch.float32)
-        self.metrics = nn.ModuleDict(
-            {
-                f"{stage}_{mode}": MulticlassAccuracy(num_classes, average="micro")
-                for stage in ("val", "test")
-                for mode in ("goodness", "head")
-            }
-        )
-        self.diverged = False
-        self.divergence_reason: str | None = None
-        # the untrained network's loss (its first step's), the scale a diverging loss is judged by
-        self.first_loss: float | None = None
-        self._first_loss: torch.Tensor | None = None
-        self._stats = torch.zeros(len(self.hidden_dims), len(STATS))
-        self._head_loss = torch.zeros(())
-        self._head_correct = torch.zeros(())
-        self._steps = 0
 
     def thresholds_at(self, epoch: int) -> list[float]:
         return thetas(
@@ -217,14 +197,6 @@ class FFModule(L.LightningModule):
         return self.head(self.head_features(x)).argmax(dim=1)
 
     # -- training -------------------------------------------------------------------------------
-    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        opts = [self.optimizer_factory(layer.parameters()) for layer in self.net.layers]
-        opts.append(self.head_optimizer_factory(self.head.parameters()))
-        for opt in opts:
-            for group in opt.param_groups:
-                group.setdefault("initial_lr", group["lr"])  # what model.lr_schedule scales
-        return opts
-
     def on_fit_start(self) -> None:
         # auto: compile where launch overhead dominates (CUDA: the graphs replay whole layer steps)
         self._compiled = self.compile_step is True or (
@@ -270,10 +242,7 @@ class FFModule(L.LightningModule):
     def on_train_epoch_start(self) -> None:
         if self._whole and self._whole_step is None:
             self._start_whole_step()
-        self.lr_factor = lr_factor(self.lr_schedule, self.current_epoch, self.trainer.max_epochs)
-        for opt in self.optimizers():
-            for group in opt.optimizer.param_groups:
-                group["lr"] = group["initial_lr"] * self.lr_factor
+        super().on_train_epoch_start()  # the epoch's learning rates; its statistics start at zero
         self.thetas = self.thresholds_at(self.current_epoch)
         # a tensor, so that a threshold that changes between epochs is data, not a recompile
         self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
@@ -283,10 +252,6 @@ class FFModule(L.LightningModule):
             torch.tensor(opt.optimizer.param_groups[0]["lr"], device=self.device)
             for opt in (layer_opts[0], head_opt)
         ]
-        self._stats = torch.zeros(len(self.hidden_dims), len(STATS), device=self.device)
-        self._head_loss = torch.zeros((), device=self.device)
-        self._head_correct = torch.zeros((), device=self.device)
-        self._steps = 0
 
     def training_step(
         self,
@@ -313,12 +278,7 @@ class FFModule(L.LightningModule):
             self._whole_minibatch(x, y)
         else:
             self._layered_minibatch(x, y)
-        self._steps += 1
-        if self.first_loss is None and self._first_loss is None:
-            self._first_loss = self._stats[:, 0].sum().clone()  # read at the next check: no sync here
-        # a divergence check syncs with the device, so it runs every few steps, not every step
-        if self._steps % self.divergence_check_every == 0:
-            self._check_divergence()
+        self._after_minibatch()
 
     def _whole_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_adam, head_adam = self._adam
@@ -407,68 +367,11 @@ class FFModule(L.LightningModule):
         head_opt.step()
         self._head_loss += head_loss.detach()
 
-    def _check_divergence(self) -> None:
-        if self.first_loss is None and self._first_loss is not None:
-            self.first_loss = float(self._first_loss)
-        mean_loss = float(self._stats[:, 0].sum()) / max(self._steps, 1)
-        if not torch.isfinite(self._head_loss):
-            mean_loss = float("nan")
-        reason = divergence(mean_loss, self.first_loss)
-        if reason is not None:
-            self.diverged = True
-            self.divergence_reason = reason
-            self.trainer.should_stop = True
-
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["first_loss"] = self.first_loss
-
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self.first_loss = checkpoint.get("first_loss")
-
     def epoch_metrics(self) -> dict[str, torch.Tensor]:
-        """This epoch's training metrics so far, averaged over its steps."""
-        steps = max(self._steps, 1)
-        means = (self._stats / steps).cpu()
-        logs = {"train/loss": means[:, 0].sum(), "train/head_loss": self._head_loss.cpu() / steps}
-        logs["train/head_accuracy"] = self._head_correct.cpu() / steps
-        logs["train/lr_factor"] = torch.tensor(self.lr_factor)
-        for i, row in enumerate(means):
-            for name, value in zip(STATS, row, strict=True):
-                logs[f"train/layer{i}/{name}"] = value
-            logs[f"train/layer{i}/theta"] = torch.tensor(self.thetas[i])
+        logs = super().epoch_metrics()
+        for i, theta in enumerate(self.thetas):
+            logs[f"train/layer{i}/theta"] = torch.tensor(theta)
         return logs
-
-    def on_train_epoch_end(self) -> None:
-        self._check_divergence()
-        metrics = self.epoch_metrics()
-        # the loss and the validation errors are what the progress bar shows
-        self.log("train/loss", metrics.pop("train/loss"), on_epoch=True, prog_bar=True)
-        self.log_dict(metrics, on_epoch=True)
-
-    # -- evaluation -----------------------------------------------------------------------------
-    def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
-        x, y = batch
-        self.metrics[f"{stage}_goodness"].update(self.predict_goodness(x), y)
-        self.metrics[f"{stage}_head"].update(self.predict_head(x), y)
-
-    def _eval_epoch_end(self, stage: str) -> None:
-        for mode in ("goodness", "head"):
-            metric = self.metrics[f"{stage}_{mode}"]
-            error = 100.0 * (1.0 - metric.compute())
-            self.log(f"{stage}/error_{mode}", error, sync_dist=True, prog_bar=stage == "val")
-            metric.reset()
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self._eval_step(batch, "val")
-
-    def on_validation_epoch_end(self) -> None:
-        self._eval_epoch_end("val")
-
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        self._eval_step(batch, "test")
-
-    def on_test_epoch_end(self) -> None:
-        self._eval_epoch_end("test")
 
     @property
     def hidden_layers(self) -> list[nn.Linear]:
