@@ -7,7 +7,7 @@ from torch import nn
 from ff_lightning.backprop import BPModule
 from ff_lightning.channelwise import ChannelwiseFFModule
 from ff_lightning.data.synthetic import SyntheticDataModule
-from tests.test_module import fit_one_epoch
+from tests.test_module import RecordsBackward, fit_one_epoch
 
 # 8 x 8 synthetic images: 3 x 3 kernels, pooled to 4 x 4, then 2 x 2
 CONV = {"kernel_size": 3, "pool": [True, True]}
@@ -25,21 +25,8 @@ def make_module(cls: type = ChannelwiseFFModule, **kwargs) -> ChannelwiseFFModul
     return cls(**(settings | kwargs))
 
 
-class RecordsEachBackward(ChannelwiseFFModule):
-    """Notes, at each backward of a training step, which parameters' gradients it changed."""
-
-    def on_train_start(self) -> None:
-        self.touched: list[set[str]] = []
-
-    def manual_backward(self, loss: torch.Tensor, *args, **kwargs) -> None:
-        before = {n: None if p.grad is None else p.grad.clone() for n, p in self.named_parameters()}
-        super().manual_backward(loss, *args, **kwargs)
-        changed = set()
-        for name, param in self.named_parameters():
-            old = before[name]
-            if param.grad is not None and (old is None or not torch.equal(old, param.grad)):
-                changed.add(name.rsplit(".", 2)[0] if name.startswith("net.layers.") else name.split(".")[0])
-        self.touched.append(changed)
+class RecordsEachBackward(RecordsBackward, ChannelwiseFFModule):
+    pass
 
 
 def synthetic(num_train: int = 300) -> SyntheticDataModule:

@@ -52,9 +52,9 @@ def test_later_layer_loss_sends_no_gradient_to_earlier_layers():
     assert third.linear.weight.grad is not None and third.linear.weight.grad.abs().sum() > 0
 
 
-class RecordsEachBackward(FFModule):
-    """FFModule that notes, at each backward of a training step, which parameters' gradients it
-    changed (by name prefix: net.layers.0, ..., head)."""
+class RecordsBackward:
+    """Mixed into a layer-by-layer module: notes, at each backward of a training step, which
+    parameters' gradients it changed (by name prefix: net.layers.0, ..., head)."""
 
     def on_train_start(self) -> None:
         self.touched: list[set[str]] = []
@@ -68,6 +68,10 @@ class RecordsEachBackward(FFModule):
             if param.grad is not None and (old is None or not torch.equal(old, param.grad)):
                 changed.add(name.rsplit(".", 2)[0] if name.startswith("net.layers.") else name.split(".")[0])
         self.touched.append(changed)
+
+
+class RecordsEachBackward(RecordsBackward, FFModule):
+    pass
 
 
 @pytest.mark.parametrize(
