@@ -194,3 +194,20 @@ def test_threshold_sensitivity_script_sweeps_k_by_depth_and_pyramid_start_by_end
     assert "threshold=pyramid" in pyramid and "threshold.end=0.5,1.0,2.0" in pyramid
     assert "model.hidden_dims=[300,300,300,300]" in pyramid
     assert f"hydra.sweep.dir={tmp_path}/pyramid" in pyramid
+
+
+def test_cnn_vs_mlp_script_puts_the_conv_models_next_to_the_mlps():
+    jobs = composed_jobs("cnn_vs_mlp.sh", "seed=0")
+    assert [(c["experiment"], c["model"]) for c, _ in jobs] == [
+        ("cnn_mnist", "ff_cnn_channelwise"),
+        ("cnn_mnist", "backprop_cnn"),
+        ("mlp_mnist", "ff_mlp"),
+        ("mlp_mnist", "backprop_mlp"),
+    ]
+    cnn, twin, mlp, _ = (cfg for _, cfg in jobs)
+    # the twin has the FF conv network's layers, and both conv and MLP train as long
+    assert cnn.model.conv == twin.model.conv and cnn.model.hidden_dims == twin.model.hidden_dims
+    assert cnn.trainer.max_epochs == mlp.trainer.max_epochs
+    # experiment=smoke shrinks each half with its own smoke experiment
+    small = [c["experiment"] for c, _ in composed_jobs("cnn_vs_mlp.sh", "seed=0", "experiment=smoke")]
+    assert small == ["cnn_smoke", "cnn_smoke", "smoke", "smoke"]
