@@ -71,6 +71,15 @@ def test_a_group_switched_on_by_a_swept_option_gets_no_table_of_its_own(tmp_path
     assert swept_keys(runs) == ["trick", "weight_averaging"]
 
 
+def test_a_sweep_over_lists_of_options_keeps_each_list_as_one_row_in_the_sweeps_order(tmp_path):
+    # the leave-one-out sweep: trick=best,[linear_decay,symba],[hard_negatives,symba]
+    rows = ["best", "[linear_decay,symba]", "[hard_negatives,symba]"]
+    _trick_runs(tmp_path, [(trick, "none") for trick in rows])
+    text, _ = build_report(tmp_path)
+    table = text[text.index("## trick") :].split("\n## ")[0]
+    assert [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:] == rows
+
+
 def test_a_group_that_does_not_follow_the_swept_option_keeps_its_table(tmp_path):
     runs = _trick_runs(tmp_path, [("none", "none"), ("ema", "ema"), ("none", "ema")])
     assert swept_keys(runs) == ["trick", "weight_averaging"]

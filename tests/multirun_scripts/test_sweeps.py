@@ -9,29 +9,15 @@ import sys
 
 import pytest
 from hydra import initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from ff_lightning.jobs import command_line_jobs, compose_job, hydra_choices
 from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, data_dir, script_commands
-from tests.test_configs import BEST_TRICKS
 
 # the tests here start training processes, or the scripts' dry runs
 pytestmark = pytest.mark.slow
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1", "logger=csv"]
-# for the best_mnist sweeps: TINY's model.goodness_from_layer would hide every_layer (as a trick
-# or taken away), and jitter shifts MNIST images only, so a small MNIST subset instead of the
-# synthetic set
-TINY_MNIST = [a for a in TINY if not a.startswith(("model.goodness_from_layer=", "dataset="))] + [
-    "dataset.train_subset=500",
-    "dataset.eval_batch_size=5000",
-]
-
-
-def table_rows(report: str, key: str) -> list[str]:
-    """The first column of report.md's table for one swept setting, in the table's order."""
-    table = report[report.index(f"## {key}") :].split("\n## ")[0]
-    return [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
 
 
 def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
@@ -117,30 +103,6 @@ def test_best_mnist_script_sweeps_every_trick_in_its_order():
     assert by_trick["none"].model.negatives == "uniform" and by_trick["best"].model.negatives == "hard"
     assert by_trick["ema"].weight_averaging.multi_avg_fn.decay == 0.9997
     assert not by_trick["none"].weight_averaging
-
-
-def test_leave_one_out_script_takes_each_trick_from_best_mnist(tmp_path):
-    proc = run_script("best_mnist_leave_one_out.sh", *TINY_MNIST, "seed=0", f"hydra.sweep.dir={tmp_path}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    model = {}
-    for path in tmp_path.glob("*/results.json"):
-        run = json.loads(path.read_text())
-        assert run["choices"]["experiment"] == "paper_mnist"
-        # the resolved config the job wrote next to its results
-        model[run["choices"]["trick"]] = OmegaConf.load(path.parent / ".hydra" / "config.yaml").model
-    rows = ["best"] + [
-        "[" + ",".join(t for t in BEST_TRICKS if t != left_out) + "]" for left_out in BEST_TRICKS
-    ]
-    assert set(model) == set(rows)
-    without = dict(zip(BEST_TRICKS, (model[row] for row in rows[1:]), strict=True))
-    assert model["best"]["negatives"] == "hard" and without["hard_negatives"]["negatives"] == "uniform"
-    assert without["linear_decay"]["lr_schedule"] == "constant"
-    assert without["symba"]["objective"] == "threshold"
-    assert without["every_layer"]["goodness_from_layer"] == 1
-    assert model["best"]["input_dropout"] == 0.2 and without["input_dropout"]["input_dropout"] == 0.0
-    report = (tmp_path / "report.md").read_text()
-    assert "6 runs: 6 completed, 0 diverged, 0 failed" in report, report
-    assert table_rows(report, "trick") == rows
 
 
 def test_reference_recipe_script_puts_each_part_next_to_the_suites_default():
