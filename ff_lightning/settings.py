@@ -186,6 +186,30 @@ class FFSettings:
     conv: ConvSettings | None = None
 
 
+# the conv models' default channels per layer: multiples of MNIST's 10 classes, as the channel-wise
+# objective needs, and the same for every conv model so that FF and its backprop twin match
+CONV_CHANNELS = (20, 80, 240)
+
+
+@dataclass
+class ConvFFSettings(FFSettings):
+    """model=ff_cnn: FFSettings with conv layers (the label in the image as constant planes)."""
+
+    hidden_dims: list[int] = field(default_factory=lambda: list(CONV_CHANNELS))
+    conv: ConvSettings | None = field(default_factory=ConvSettings)
+
+
+@dataclass
+class BackpropConvSettings:
+    """model=backprop_cnn: the conv FF models' layers trained end to end by backprop
+    (ff_lightning.backprop.BPModule), with a linear classifier on the last layer."""
+
+    _target_: str = "ff_lightning.backprop.BPModule"
+    hidden_dims: list[int] = field(default_factory=lambda: list(CONV_CHANNELS))
+    conv: ConvSettings = field(default_factory=ConvSettings)
+    optimizer: Any = field(default_factory=_adam)
+
+
 @dataclass
 class ChannelwiseSettings:
     """model=ff_cnn_channelwise: conv layers trained layer by layer with the channel-wise
@@ -194,7 +218,7 @@ class ChannelwiseSettings:
 
     _target_: str = "ff_lightning.channelwise.ChannelwiseFFModule"
     # each layer's channels, a multiple of the classes (each class owns channels / classes)
-    hidden_dims: list[int] = field(default_factory=lambda: [20, 80, 240])
+    hidden_dims: list[int] = field(default_factory=lambda: list(CONV_CHANNELS))
     conv: ConvSettings = field(default_factory=ConvSettings)
     # goodness inference (the per-class goodness, summed as log-softmax over layers) and the
     # softmax head use layers >= this index
@@ -261,10 +285,12 @@ def check_channel_groups(channels: list[int], num_classes: int) -> None:
 
 
 def register_schemas() -> None:
-    """Put the schemas in Hydra's ConfigStore: conf/model/ff_mlp.yaml and ff_cnn.yaml extend
-    `ff_mlp_schema`, ff_cnn_channelwise.yaml `ff_cnn_channelwise_schema`."""
+    """Put the schemas in Hydra's ConfigStore: conf/model/<name>.yaml extends `<name>_schema`
+    (ff_mlp, ff_cnn, ff_cnn_channelwise, backprop_cnn)."""
     from hydra.core.config_store import ConfigStore
 
     store = ConfigStore.instance()
     store.store(group="model", name="ff_mlp_schema", node=FFSettings)
+    store.store(group="model", name="ff_cnn_schema", node=ConvFFSettings)
     store.store(group="model", name="ff_cnn_channelwise_schema", node=ChannelwiseSettings)
+    store.store(group="model", name="backprop_cnn_schema", node=BackpropConvSettings)
