@@ -200,17 +200,6 @@ class ConvFFSettings(FFSettings):
 
 
 @dataclass
-class BackpropConvSettings:
-    """model=backprop_cnn: the conv FF models' layers trained end to end by backprop
-    (ff_lightning.backprop.BPModule), with a linear classifier on the last layer."""
-
-    _target_: str = "ff_lightning.backprop.BPModule"
-    hidden_dims: list[int] = field(default_factory=lambda: list(CONV_CHANNELS))
-    conv: ConvSettings = field(default_factory=ConvSettings)
-    optimizer: Any = field(default_factory=_adam)
-
-
-@dataclass
 class ChannelwiseSettings:
     """model=ff_cnn_channelwise: conv layers trained layer by layer with the channel-wise
     competitive objective (ff_lightning.channelwise.ChannelwiseFFModule): every class owns an
@@ -286,11 +275,10 @@ def check_channel_groups(channels: list[int], num_classes: int) -> None:
 
 def register_schemas() -> None:
     """Put the schemas in Hydra's ConfigStore: conf/model/<name>.yaml extends `<name>_schema`
-    (ff_mlp, ff_cnn, ff_cnn_channelwise, backprop_cnn)."""
+    (ff_mlp, ff_cnn, ff_cnn_channelwise)."""
     from hydra.core.config_store import ConfigStore
 
     store = ConfigStore.instance()
     store.store(group="model", name="ff_mlp_schema", node=FFSettings)
     store.store(group="model", name="ff_cnn_schema", node=ConvFFSettings)
     store.store(group="model", name="ff_cnn_channelwise_schema", node=ChannelwiseSettings)
-    store.store(group="model", name="backprop_cnn_schema", node=BackpropConvSettings)

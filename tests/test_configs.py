@@ -77,14 +77,16 @@ def test_dataset(name, tmp_path):
     assert dm.input_dim > dm.num_classes
 
 
+MNIST_SHAPED = SimpleNamespace(input_dim=784, num_classes=10, label_mode="overwrite", label_scale=None)
+
+
 @pytest.mark.parametrize("name", GROUPS["model"])
 def test_model(name, tmp_path):
     conv = name.endswith(("_cnn", "_channelwise"))
     # conv layers: multiples of the 10 classes (the channel-wise objective's groups), one pool each
     overrides = ["model.hidden_dims=[20,10]"] + (["model.conv.pool=[true,true]"] if conv else [])
     cfg = compose_cfg([f"model={name}", *overrides], tmp_path)
-    mnist_shaped = SimpleNamespace(input_dim=784, num_classes=10, label_mode="overwrite", label_scale=None)
-    model = build_model(cfg, mnist_shaped)
+    model = build_model(cfg, MNIST_SHAPED)
     expected = {"ff_mlp": FFModule, "ff_cnn": FFModule, "ff_cnn_channelwise": ChannelwiseFFModule}
     assert isinstance(model, expected.get(name, BPModule))
     # logistic regression keeps no hidden layer whatever widths a sweep sets for every model
@@ -92,6 +94,17 @@ def test_model(name, tmp_path):
     layer_type = nn.Conv2d if conv else nn.Linear
     assert all(isinstance(layer, layer_type) for layer in model.hidden_layers)
     assert [layer.weight.shape[0] for layer in model.hidden_layers] == widths
+
+
+def test_the_conv_models_defaults_are_one_architecture(tmp_path):
+    # the backprop twin has the FF conv networks' layers (the label-in-image one reads ten more
+    # input planes)
+    shapes = {}
+    for name in ("ff_cnn_channelwise", "ff_cnn", "backprop_cnn"):
+        model = build_model(compose_cfg([f"model={name}"], tmp_path / name), MNIST_SHAPED)
+        shapes[name] = [tuple(layer.weight.shape) for layer in model.hidden_layers]
+    assert shapes["backprop_cnn"] == shapes["ff_cnn_channelwise"]
+    assert [s[:1] + s[2:] for s in shapes["ff_cnn"]] == [s[:1] + s[2:] for s in shapes["backprop_cnn"]]
 
 
 @pytest.mark.parametrize("name", GROUPS["trainer"])
