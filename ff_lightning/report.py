@@ -208,6 +208,10 @@ def _file_part(key: str) -> str:
     return key.replace("/", "_").replace(".", "_")
 
 
+# each FF model and its backprop twin (the same layers), whose weights the report compares
+TWINS = (("ff_mlp", "backprop_mlp"), ("ff_cnn_channelwise", "backprop_cnn"), ("ff_cnn", "backprop_cnn"))
+
+
 def _by_model(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
@@ -627,14 +631,15 @@ def build_report(
     if groups:
         parts += ["", "## Weights"]
         models = _by_model(runs)
-        both = "backprop_mlp" in models and "ff_mlp" in models
-        if both:
-            ff, bp = _mean_weights(models["ff_mlp"]), _mean_weights(models["backprop_mlp"])
+        pairs = [(ff, bp) for ff, bp in TWINS if ff in models and bp in models]
+        both = bool(pairs)
+        for ff, bp in pairs:
+            ratios = weight_ratios(_mean_weights(models[ff]), _mean_weights(models[bp]))
             parts += [
                 "",
-                "Mean over the runs of each model; ratio = FF / backprop.",
+                f"{ff} against {bp}, mean over the runs of each; ratio = FF / backprop.",
                 "",
-                ratio_table(weight_ratios(ff, bp)),
+                ratio_table(ratios),
             ]
         fig = out_dir / ("weights_ff_vs_bp.png" if both else "weights.png")
         plot_weights(groups, fig, caption)

@@ -110,8 +110,18 @@ def test_report_compares_ff_with_backprop(tmp_path):
     fake_run(tmp_path / "0", "completed", 0, "constant", 2.0, model="ff_mlp")
     fake_run(tmp_path / "1", "completed", 0, "constant", 2.5, model="backprop_mlp")
     text, figures = build_report(tmp_path)
+    assert "ff_mlp against backprop_mlp" in text
     assert "| layer0 | 0.2 | 0.01 | 20.0x | 0.3 | 0.02 | 15.0x |" in text
     assert "weights_ff_vs_bp.png" in {f.name for f in figures}
+
+
+def test_report_compares_each_ff_model_with_its_own_twin(tmp_path):
+    # a sweep of conv and MLP models: the conv FF model against the backprop CNN, not the MLP
+    for job, model in enumerate(["ff_cnn_channelwise", "backprop_cnn", "ff_mlp", "backprop_mlp"]):
+        fake_run(tmp_path / str(job), "completed", 0, "constant", 2.0, model=model)
+    text, _ = build_report(tmp_path)
+    assert "ff_mlp against backprop_mlp" in text and "ff_cnn_channelwise against backprop_cnn" in text
+    assert "ff_cnn against" not in text  # no label-in-image conv runs here
 
 
 @pytest.mark.slow
