@@ -312,7 +312,7 @@ def test_conv_models_train_and_evaluate_through_the_task(model, tmp_path):
 )
 def test_cnn_smoke_on_real_mnist(model, subset, bounds, mnist_dir, tmp_path):
     # the bound catches a broken pipeline (chance: 90 %), not a tuning loss
-    quick = ["trainer.max_epochs=1", "trainer.check_val_every_n_epoch=1", "dataset.val_size=1000"]
+    quick = ["trainer.max_epochs=1", "trainer.check_val_every_n_epoch=1"]
     overrides = ["experiment=cnn_smoke", f"model={model}", f"dataset.train_subset={subset}", *quick]
     results = train(compose_cfg([*overrides, "test=false", "logger=none"], tmp_path))
     assert results["status"] == "completed"
