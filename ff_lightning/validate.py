@@ -282,6 +282,13 @@ def validate_config(cfg: DictConfig) -> None:
             if str(cfg.model.get("_target_", "")).endswith(".ChannelwiseFFModule"):
                 # MNIST's 10 classes; the synthetic set says how many it has
                 check_channel_groups(list(dims), cfg.dataset.get("num_classes", 10))
+                processes = cfg.trainer.get("devices", 1) * cfg.trainer.get("num_nodes", 1)
+                if isinstance(processes, int) and processes > 1:
+                    # it averages no gradients across processes (FFModule does)
+                    raise ValueError(
+                        f"model=ff_cnn_channelwise trains in one process, got trainer.devices x "
+                        f"trainer.num_nodes = {processes}; use trainer=default or trainer=cpu"
+                    )
         except ValueError as exc:
             raise UserInputError(str(exc)) from None
         if target.endswith(".IMDbDataModule"):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from ff_lightning.errors import UserInputError
@@ -128,3 +130,19 @@ def test_every_number_setting_names_a_key_of_some_config():
     optional = {"model.optimizer.momentum", "model.optimizer.eps", "model.head_optimizer.lr"}
     optional |= {"model.head_optimizer.weight_decay", "model.head_optimizer.momentum"}
     assert (set(NUMBERS) | set(NUMBER_LISTS)) - found - optional == set()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model=ff_cnn", "model.conv.kernel_size=4"], "model.conv.kernel_size must be an odd"),
+        (["model=ff_cnn", "model.conv.pool=[true]"], "model.conv.pool has 1 values but model.hidden_dims"),
+        (["model=ff_cnn_channelwise", "model.hidden_dims=[15,30,60]"], "multiples of the 10 classes"),
+        (["model=ff_cnn_channelwise", "trainer=ddp_cpu"], "model=ff_cnn_channelwise trains in one process"),
+        (["model=backprop_cnn", "dataset=imdb"], "a conv model (model.conv) reads images"),
+    ],
+)
+def test_conv_settings_that_do_not_fit_stop_before_anything_is_written(overrides, message, tmp_path):
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        check_jobs([*overrides, f"hydra.run.dir={tmp_path}/run"], CONF_DIR)
+    assert not (tmp_path / "run").exists()
