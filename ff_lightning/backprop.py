@@ -13,35 +13,23 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from ff_lightning.divergence import divergence
-from ff_lightning.goodness import rms_normalise
-from ff_lightning.nets import conv_shapes, image_shape
+from ff_lightning.nets import FFConvNet, conv_shapes, image_shape
 from ff_lightning.settings import check_conv
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
 
-class RMSNormalise(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return rms_normalise(x)
-
-
 def conv_twin(
     input_dim: int, num_classes: int, channels: list[int], conv: dict, activation: nn.Module
 ) -> nn.Sequential:
-    """model=backprop_cnn: the FF conv network's layers as they are (each reads the unit-RMS
-    version of its input: convolution, activation, the same pools), then a linear classifier on
-    the last layer's activity."""
+    """model=backprop_cnn: the FF conv network's layers themselves (FFConvNet's: each a
+    convolution on the unit-RMS version of its input, the activation, the same pools), chained
+    end to end, then a linear classifier on the last layer's activity."""
     image = image_shape(input_dim)
     pool = list(conv["pool"])
-    layers: list[nn.Module] = [nn.Unflatten(1, image)]
-    for c_in, c_out, p in zip([image[0], *channels[:-1]], channels, pool, strict=True):
-        layers += [
-            RMSNormalise(),
-            nn.Conv2d(c_in, c_out, conv["kernel_size"], padding=conv["kernel_size"] // 2),
-        ]
-        layers += [activation, nn.MaxPool2d(2)] if p else [activation]
+    layers = FFConvNet(image, channels, conv["kernel_size"], pool, activation).layers
     c, h, w = conv_shapes(image, channels, pool)[-1]
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * h * w, num_classes))
+    return nn.Sequential(nn.Unflatten(1, image), *layers, nn.Flatten(), nn.Linear(c * h * w, num_classes))
 
 
 class BPModule(L.LightningModule):
@@ -78,8 +66,8 @@ class BPModule(L.LightningModule):
         self._steps = 0
 
     @property
-    def hidden_layers(self) -> list[nn.Linear]:
-        return [m for m in self.net if isinstance(m, nn.Linear | nn.Conv2d)][:-1]
+    def hidden_layers(self) -> list[nn.Linear | nn.Conv2d]:
+        return [m for m in self.net.modules() if isinstance(m, nn.Linear | nn.Conv2d)][:-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

@@ -2,7 +2,8 @@
 competitive objective of Papachristodoulou et al. (AAAI 2024, arXiv 2312.12668).
 
 Each class owns an equal group of every layer's channels. A layer's goodness for class c is the
-mean squared activity of group c (goodness.class_goodness), and the layer learns, with its own
+squared activity of group c, summed over its channels and averaged over positions
+(goodness.class_goodness), and the layer learns, with its own
 optimizer and on its detached input, from the cross-entropy of a softmax over those goodnesses
 (goodness.channelwise_loss). No label is written into the image and no negative data is made:
 the true class's channels compete with the others' on the same image.
