@@ -80,7 +80,7 @@ def spec_of(workspace: Any) -> dict[str, Any]:
 
 def default_entity() -> str | None:
     """The logged-in user's default entity, or None offline or without a login."""
-    from ff_lightning.loggers import login_problem
+    from ff_lightning.wandb_login import login_problem
 
     if login_problem() is not None:
         return None

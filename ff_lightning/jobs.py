@@ -16,6 +16,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from ff_lightning.data.local import check_local_copy
 from ff_lightning.errors import UserInputError
 from ff_lightning.validate import (
     check_group_overrides,
@@ -135,6 +136,7 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
     if found is None:
         return 0
     jobs, multirun, config_name = found
+    flush = set()
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         for num, overrides in enumerate(jobs):
             try:
@@ -146,9 +148,25 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
                     shown = " ".join(o for o in overrides if not o.startswith("hydra."))
                     message = f"job {num} ({shown}): {message}"
                 raise UserInputError(message) from None
+            flush.add(cfg.get("flush_denormal", True))
+        check_flush_denormal_sweep(flush, cfg)
         make_study_folder(cfg)
     HydraConfig.instance().cfg = None  # Hydra's own run sets it again
     return len(jobs)
+
+
+def check_flush_denormal_sweep(values: set[bool], cfg: DictConfig) -> None:
+    """A sweep over flush_denormal needs a process per job: a CPU thread keeps the setting it was
+    started with, so a later job of the same process would change its main thread alone. Hydra's
+    own launcher runs the jobs one after another in one process, the packed one reuses its
+    worker processes; submitit starts a process per job."""
+    launcher = str(OmegaConf.select(cfg, "hydra.launcher._target_", default="") or "")
+    if len(values) > 1 and "submitit" not in launcher:
+        raise UserInputError(
+            "flush_denormal=true,false needs a process per job (CPU threads keep the setting they "
+            "started with, and this launcher runs several jobs in one process): add "
+            "hydra/launcher=submitit_local, or run each value as a command of its own"
+        )
 
 
 def make_study_folder(cfg: DictConfig) -> None:
@@ -162,12 +180,13 @@ def check_job(cfg: DictConfig, first: bool = True) -> None:
     """One composed job: its settings, its output folder, its checkpoint and (once) W&B."""
     validate_config(cfg)
     check_output_folder(cfg)
+    check_local_copy(cfg.dataset)
     ckpt = cfg.get("ckpt_path")
     if ckpt not in (None, "", "last"):
         from ff_lightning.checkpoints import check_checkpoint
 
         check_checkpoint(str(ckpt), cfg)
-    from ff_lightning.loggers import check_online_login, wandb_settings
+    from ff_lightning.wandb_login import check_online_login, wandb_settings
 
     wandb = wandb_settings(cfg.get("logger"))
     mode = os.environ.get("WANDB_MODE") or (wandb.get("mode", "auto") if wandb is not None else "auto")

@@ -1,77 +1,13 @@
 """Weights & Biases set up so that it never blocks: online with a login, offline without one."""
 
-import functools
 import logging
-import os
-import socket
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
 
 from lightning.pytorch.loggers import Logger, WandbLogger
 
-from ff_lightning.errors import UserInputError
-from ff_lightning.validate import WANDB_MODES
+from ff_lightning.wandb_login import resolve_wandb_mode
 
 log = logging.getLogger(__name__)
-
-NO_KEY = "no API key"
-
-
-def resolve_wandb_mode(mode: str = "auto") -> str:
-    """`auto` means online when a W&B API key works, else offline with a line that says why;
-    `online` (asked for here or by WANDB_MODE, which wins) needs a working login."""
-    if mode not in WANDB_MODES:
-        raise ValueError(f"logger.mode must be one of {', '.join(WANDB_MODES)}, got {mode!r}")
-    env_mode = os.environ.get("WANDB_MODE")
-    if env_mode in ("online", "offline", "disabled", "dryrun"):
-        mode = "offline" if env_mode == "dryrun" else env_mode
-    if mode in ("offline", "disabled"):
-        return mode
-    if mode == "online":
-        check_online_login()
-        return "online"
-    problem = login_problem()
-    if problem is None:
-        return "online"
-    # auto without a key is the ordinary offline case; anything else is worth a line
-    if problem != NO_KEY:
-        log.warning("W&B: %s; logging offline instead (upload later with `wandb sync`)", problem)
-    return "offline"
-
-
-def check_online_login() -> None:
-    """Online logging was asked for: a login that cannot work stops the run with one line."""
-    problem = login_problem()
-    if problem is not None:
-        raise UserInputError(
-            f"W&B: online logging was asked for (WANDB_MODE or logger.mode) but {problem}; "
-            "run `wandb login`, or use WANDB_MODE=offline (or unset it: without a login runs go offline)"
-        )
-
-
-@functools.cache
-def login_problem(timeout: int = 5) -> str | None:
-    """Why an online W&B run cannot start (no or bad API key, server unreachable), else None.
-
-    Asked once, with a short timeout, so that a bad key or a machine without network gives an
-    offline run at once instead of a crash or a long wait inside wandb.init."""
-    import wandb
-
-    try:
-        # verify=False: look for a stored key without any network call
-        if not wandb.login(prompt=False, verify=False):
-            return NO_KEY
-        # a server out of reach fails here in a moment; wandb's own check would first wait for
-        # its service process and retry (6 s more on a machine without network)
-        url = urlparse(wandb.Settings().base_url)
-        port = url.port or (443 if url.scheme == "https" else 80)
-        socket.create_connection((url.hostname, port), timeout=timeout).close()
-        # the key is only checked by a request to the server
-        wandb.Api(timeout=timeout).viewer  # noqa: B018
-        return None
-    except Exception as exc:  # noqa: BLE001 - every failure means the same here: go offline
-        return f"cannot log in ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
 
 
 def sweep_group() -> str | None:
@@ -180,17 +116,6 @@ def as_list(logger: Logger | list[Logger] | bool | None) -> list[Logger]:
 
 def wandb_of(logger: Logger | list[Logger] | bool | None) -> WandbLogger | None:
     return next((one for one in as_list(logger) if isinstance(one, WandbLogger)), None)
-
-
-def wandb_settings(logger_cfg: Any) -> Any:
-    """The W&B logger's settings in a composed config (logger=wandb, or logger=many's
-    logger.wandb), else None."""
-    if not logger_cfg:
-        return None
-    for node in (logger_cfg, logger_cfg.get("wandb")):
-        if node is not None and str(node.get("_target_", "")).endswith("wandb_logger"):
-            return node
-    return None
 
 
 def wandb_info(logger: Logger | list[Logger] | bool | None) -> dict[str, str] | None:

@@ -21,7 +21,7 @@ from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
 from ff_lightning.layerwise import LayerwiseModule, OptimizerFactory
 from ff_lightning.negatives import NegativeSampler
 from ff_lightning.nets import FFConvNet, FFNet, conv_features, image_shape
-from ff_lightning.settings import FFSettings, check, check_conv
+from ff_lightning.settings import FFSettings, check, check_conv, check_negatives_per_image
 from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, activation_range, thetas
 from ff_lightning.whole_step import AdamState, unsupported, whole_step
@@ -86,11 +86,7 @@ class FFModule(LayerwiseModule):
             lr_schedule,
             divergence_check_every,
         )
-        if not 1 <= negatives_per_image < num_classes:
-            raise ValueError(
-                f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong "
-                f"labels there are), got {negatives_per_image}"
-            )
+        check_negatives_per_image(negatives_per_image, num_classes)
         if conv is not None:
             check_conv(conv, hidden_dims, input_dim)
             if peer_normalisation > 0 or init != "default":

@@ -717,7 +717,7 @@ def wandb_target(runs: list[dict[str, Any]], sweep_dir: Path) -> dict[str, str |
 def log_to_wandb(sweep_dir: Path, text: str, figures: list[Path], target: dict[str, str | None]) -> None:
     import wandb
 
-    from ff_lightning.loggers import resolve_wandb_mode
+    from ff_lightning.wandb_login import resolve_wandb_mode
 
     run = wandb.init(
         project=target["project"],

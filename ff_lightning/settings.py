@@ -273,6 +273,15 @@ def check_channel_groups(channels: list[int], num_classes: int) -> None:
         )
 
 
+def check_negatives_per_image(per_image: int, num_classes: int) -> None:
+    """An image has num_classes - 1 wrong labels to be shown with, each at most once."""
+    if not 1 <= per_image < num_classes:
+        raise ValueError(
+            f"model.negatives_per_image must be between 1 and {num_classes - 1} (the wrong labels "
+            f"there are), got {per_image}"
+        )
+
+
 def register_schemas() -> None:
     """Put the schemas in Hydra's ConfigStore: conf/model/<name>.yaml extends `<name>_schema`
     (ff_mlp, ff_cnn, ff_cnn_channelwise)."""

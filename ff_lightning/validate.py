@@ -19,6 +19,7 @@ from ff_lightning.settings import (
     Number,
     check_channel_groups,
     check_conv,
+    check_negatives_per_image,
     declared,
     not_an_option,
 )
@@ -246,6 +247,13 @@ def _sweeper_target() -> str:
     return str(OmegaConf.select(HydraConfig.get(), "sweeper._target_", default="") or "")
 
 
+def dataset_classes(cfg: DictConfig) -> int:
+    """How many classes the chosen dataset has: IMDb's 2, MNIST's 10, or the synthetic set's own."""
+    if str(cfg.dataset.get("_target_", "")).endswith(".IMDbDataModule"):
+        return 2
+    return int(cfg.dataset.get("num_classes", 10))
+
+
 def validate_config(cfg: DictConfig) -> None:
     """Settings that compose but make no sense; each error names the setting and what it allows."""
     check_settings(cfg)
@@ -275,13 +283,18 @@ def validate_config(cfg: DictConfig) -> None:
             f"dataset.jitter (trick=jitter) shifts MNIST images and needs dataset=mnist, got "
             f"{target.rpartition('.')[2] or 'a dataset without _target_'}; drop trick=jitter"
         )
+    per_image = cfg.model.get("negatives_per_image")
+    if per_image is not None:
+        try:
+            check_negatives_per_image(per_image, dataset_classes(cfg))
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from None
     conv = cfg.model.get("conv")
     if conv is not None and dims is not None:
         try:
             check_conv(OmegaConf.to_container(conv), list(dims))
             if str(cfg.model.get("_target_", "")).endswith(".ChannelwiseFFModule"):
-                # MNIST's 10 classes; the synthetic set says how many it has
-                check_channel_groups(list(dims), cfg.dataset.get("num_classes", 10))
+                check_channel_groups(list(dims), dataset_classes(cfg))
                 processes = cfg.trainer.get("devices", 1) * cfg.trainer.get("num_nodes", 1)
                 if isinstance(processes, int) and processes > 1:
                     # it averages no gradients across processes (FFModule does)

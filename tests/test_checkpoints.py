@@ -1,6 +1,7 @@
 """Checkpoints, ckpt_path and resuming: a real run killed with a real signal, then resumed."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -50,7 +51,7 @@ def _results(run: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(mnist_dir, tmp_path):
+def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(mnist_dir, tmp_path, monkeypatch):
     reference, killed, resumed = tmp_path / "ref" / "c", tmp_path / "runs" / "a", tmp_path / "runs" / "b"
     proc = _start([*RESUMABLE, f"hydra.run.dir={killed}"], tmp_path / "killed.log")
     deadline = time.monotonic() + 300
@@ -67,9 +68,11 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(mnist_dir, tm
     # every FF layer's Adam state, and the head's, are in the checkpoint
     assert len(saved["optimizer_states"]) == 3 and RNG_KEY in saved and CONFIG_KEY in saved
 
-    for args in ([f"hydra.run.dir={resumed}", "ckpt_path=last"], [f"hydra.run.dir={reference}"]):
-        done = _start([*RESUMABLE, *args], tmp_path / "run.log")
-        assert done.wait(timeout=300) == 0, (tmp_path / "run.log").read_text()[-3000:]
+    done = _start([*RESUMABLE, f"hydra.run.dir={resumed}", "ckpt_path=last"], tmp_path / "run.log")
+    assert done.wait(timeout=300) == 0, (tmp_path / "run.log").read_text()[-3000:]
+    # the uninterrupted run in this process: a seed gives the same weights on CPU in any process
+    monkeypatch.setenv("FF_DATA_DIR", str(mnist_dir))
+    train(compose_cfg(RESUMABLE, reference))
     after, uninterrupted = _results(resumed), _results(reference)
     assert after["resumed_from"] == str(killed / "checkpoints" / "last.ckpt")
     assert after["epochs_completed"] == 4
@@ -111,3 +114,12 @@ def test_best_and_last_checkpoints_are_written_every_epoch(tmp_path):
     assert sorted(p.name for p in (tmp_path / "noval" / "checkpoints").iterdir()) == ["last.ckpt"]
     train(compose_cfg(tiny_overrides("callbacks=none"), tmp_path / "none"))
     assert not (tmp_path / "none" / "checkpoints").exists()
+
+
+def test_ckpt_path_last_survives_a_corrupt_results_file_beside_it(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="ff_lightning")
+    runs = tmp_path / "runs"
+    train(compose_cfg(tiny_overrides(), runs / "a"))
+    (runs / "a" / "results.json").write_text("{not json")
+    assert train(compose_cfg(tiny_overrides("ckpt_path=last"), runs / "b"))["status"] == "completed"
+    assert "not a readable results file" in caplog.text

@@ -2,7 +2,7 @@ import pytest
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
-from ff_lightning.loggers import as_list, logger_list, run_name, sweep_group, wandb_of, wandb_settings
+from ff_lightning.loggers import as_list, logger_list, run_name, sweep_group, wandb_of
 from tests.conftest import compose_cfg
 
 
@@ -39,11 +39,7 @@ def test_a_run_is_named_by_its_own_choices():
     assert run_name() == "defaults"
 
 
-def test_logger_many_is_wandb_and_csv_at_once():
-    cfg = compose_cfg(["logger=many"])
-    assert wandb_settings(cfg.logger) is cfg.logger.wandb or wandb_settings(cfg.logger) == cfg.logger.wandb
-    assert wandb_settings(compose_cfg(["logger=csv"]).logger) is None
-    assert wandb_settings(compose_cfg(["logger=wandb"]).logger).job_type == "train"
+def test_logger_lists():
     assert as_list(None) == [] and as_list(False) == []
     loggers = logger_list(a="first", b="second")
     assert loggers == ["first", "second"] and wandb_of(loggers) is None

@@ -112,34 +112,40 @@ def test_grouped_and_compiled_steps_train_like_the_plain_path(tmp_path):
     assert fast["test/error_goodness"] == plain["test/error_goodness"]
 
 
-# train(cfg) in a fresh process with two CPU threads, then a matrix product of denormal numbers
-# (MKL splits it between the threads): its result is 0 only where every thread flushes
+# a fresh process with two CPU threads, train(cfg) in it or not, then a matrix product of
+# denormal numbers (MKL splits it between the threads): its result is 0 only where every thread
+# flushes
 _FLUSH_PROBE = """
 import sys
 from pathlib import Path
 import torch
 torch.set_num_threads(2)
-from ff_lightning.train import train
-from tests.conftest import compose_cfg, tiny_overrides
-train(compose_cfg(tiny_overrides(sys.argv[1]), Path(sys.argv[2])))
+if len(sys.argv) > 1:
+    from ff_lightning.train import train
+    from tests.conftest import compose_cfg, tiny_overrides
+    train(compose_cfg(tiny_overrides("flush_denormal=true"), Path(sys.argv[1])))
 w = torch.randn(2000, 2000, generator=torch.Generator().manual_seed(0))
 print((torch.full((200, 2000), 1e-40) @ w).count_nonzero().item())
 """
 
 
-@pytest.mark.parametrize("flush", [True, False])
 @pytest.mark.slow
-def test_flush_denormal_reaches_every_cpu_thread_and_is_recorded(flush, tmp_path):
+@pytest.mark.parametrize("run", [True, False])
+def test_flush_denormal_reaches_every_cpu_thread_and_is_recorded(run, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-c", _FLUSH_PROBE, f"flush_denormal={str(flush).lower()}", str(tmp_path)],
+        [sys.executable, "-c", _FLUSH_PROBE, *([str(tmp_path)] if run else [])],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert int(proc.stdout.split()[-1]) == (0 if flush else 200 * 2000)
-    assert json.loads((tmp_path / "results.json").read_text())["flush_denormal"] is flush
+    # without the run nothing flushes: the probe sees denormal numbers where they survive
+    assert int(proc.stdout.split()[-1]) == (0 if run else 200 * 2000)
+    if run:
+        assert json.loads((tmp_path / "results.json").read_text())["flush_denormal"] is True
+    else:
+        assert train(compose_cfg(tiny_overrides("flush_denormal=false"), tmp_path))["flush_denormal"] is False
 
 
 def test_float32_matmul_precision_is_applied_and_recorded(tmp_path):
@@ -162,6 +168,21 @@ def test_nan_loss_is_recorded_as_diverged(tmp_path):
     assert results["status"] == "diverged"
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["status"] == "diverged" and on_disk["test/error_goodness"] is None
+
+
+@pytest.mark.slow
+def test_a_loss_that_explodes_without_nan_is_recorded_as_diverged(mnist_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("FF_DATA_DIR", str(mnist_dir))
+    overrides = [
+        "experiment=smoke",
+        "model.optimizer.lr=1e6",
+        "logger=none",
+        "trainer.enable_progress_bar=false",
+    ]
+    results = train(compose_cfg([*overrides, "trainer.accelerator=cpu"], tmp_path))
+    assert results["status"] == "diverged"
+    assert "times the untrained network's" in results["divergence_reason"]
+    assert results["test/error_goodness"] is None and results["epochs_completed"] <= 1
 
 
 def test_existing_results_are_never_overwritten(tmp_path):
@@ -260,11 +281,15 @@ def test_hydra_choices_spell_a_list_of_options_one_way(tmp_path):
     "preset",
     ["fast_dev_run", *(pytest.param(p, marks=pytest.mark.slow) for p in ("overfit", "limit", "profiler"))],
 )
-def test_debug_presets_run_and_never_write_a_completed_result_or_a_wandb_run(preset, tmp_path, monkeypatch):
+def test_debug_presets_run_and_never_write_a_completed_result_or_a_wandb_run(
+    preset, tmp_path, monkeypatch, caplog
+):
     monkeypatch.setenv("WANDB_MODE", "offline")
+    caplog.set_level(logging.INFO, logger="ff_lightning")
     overrides = [o for o in tiny_overrides() if o != "logger=none"]
     results = train(compose_cfg([*overrides, "logger=wandb", f"debug={preset}"], tmp_path))
     assert results["status"] == "debug" and results["debug_reason"].startswith("trainer.")
+    assert f"debug run ({results['debug_reason']}): no logger" in caplog.text
     assert json.loads((tmp_path / "results.json").read_text())["status"] == "debug"
     assert results["wandb"] is None and not (tmp_path / "wandb").exists()
     assert not (tmp_path / "checkpoints").exists()

@@ -1,4 +1,5 @@
-"""Reading an offline W&B run file (run-<id>.wandb) as W&B's own records, for the tests.
+"""W&B's files, for the tests: an offline run file (run-<id>.wandb) read as W&B's own records,
+and a workspace spec (dashboard.json) searched by key.
 
 The file is a LevelDB-style log: a 7-byte header (":W&B", a 2-byte magic number, a version byte),
 then 32 KiB blocks of chunks, each with a 7-byte header (CRC-32, length, type: full, first,
@@ -56,3 +57,17 @@ def history_by_epoch(found: list[wandb_internal_pb2.Record]) -> dict[int, dict[s
             if "epoch" in row:
                 epochs.setdefault(int(float(row["epoch"])), {}).update(row)
     return epochs
+
+
+def collect(spec: object, key: str) -> list:
+    """Every value of `key` anywhere in a W&B workspace spec (dashboard.json)."""
+    found = []
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k == key:
+                found.append(v)
+            found += collect(v, key)
+    elif isinstance(spec, list):
+        for v in spec:
+            found += collect(v, key)
+    return found

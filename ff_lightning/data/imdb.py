@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from ff_lightning.data import text
+from ff_lightning.data.local import imdb_not_found, imdb_source
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.errors import UserInputError
 
@@ -87,18 +88,6 @@ def read_folder(path: Path, with_unsup: bool = False) -> Reviews:
     )
 
 
-def find_source(data_dir: Path) -> Path | None:
-    """The first extracted folder or archive found under data_dir, or None."""
-    for folder in (data_dir / "imdb" / "aclImdb", data_dir / "aclImdb"):
-        if (folder / "train").is_dir() or (folder / "test").is_dir():
-            return folder
-    for folder in (data_dir / "imdb", data_dir):
-        archives = sorted(folder.glob("aclImdb*.tar*")) if folder.is_dir() else []
-        if archives:
-            return archives[0]
-    return None
-
-
 def download(data_dir: Path) -> Path:
     from torchvision.datasets.utils import download_url
 
@@ -110,7 +99,7 @@ def download(data_dir: Path) -> Path:
 def locate(data_dir: str | Path, allow_download: bool = True) -> Path:
     """Where the reviews are: a local folder or archive, else the downloaded official archive."""
     root = Path(data_dir).expanduser().resolve()
-    source = find_source(root)
+    source = imdb_source(root)
     if source is not None:
         return source
     reason = "download=false"
@@ -119,10 +108,7 @@ def locate(data_dir: str | Path, allow_download: bool = True) -> Path:
             return download(root)
         except Exception as exc:  # any network failure means the same thing to the user
             reason = "download failed: " + (str(exc).splitlines() or [type(exc).__name__])[-1].strip()
-    raise UserInputError(
-        f"IMDb not found in {root}/imdb/ (aclImdb_v1.tar.gz, another tar of aclImdb/, or the extracted "
-        f"aclImdb/ folder) ({reason}); set FF_DATA_DIR or paths.data_dir= to the folder that holds it"
-    )
+    raise imdb_not_found(root, reason)
 
 
 def read_reviews(

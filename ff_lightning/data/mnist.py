@@ -10,36 +10,15 @@ from pathlib import Path
 import torch
 from torchvision.datasets import MNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
-from torchvision.datasets.utils import check_integrity
 
 from ff_lightning.data.augment import jitter as shift_images
+from ff_lightning.data.local import mnist_files, mnist_not_found
 from ff_lightning.data.tensors import TensorDataModule
-from ff_lightning.errors import UserInputError
-
-FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-# torchvision's own record of the original files' md5 sums
-MD5 = dict(MNIST.resources)
-# the same files decompressed (what torchvision's download leaves beside the .gz files)
-RAW_MD5 = {
-    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
-}
 
 
-def _verify(path: Path, md5: str | None) -> None:
-    if not check_integrity(str(path), md5):
-        raise UserInputError(f"MNIST file {path} fails its md5 checksum: replace it with the original")
-
-
-def _read_gz(path: Path, reader) -> torch.Tensor:
-    _verify(path, MD5[path.name])
+def _read(path: Path, reader) -> torch.Tensor:
+    if path.suffix != ".gz":
+        return reader(str(path))
     # torchvision's reader takes a path to an uncompressed file
     with gzip.open(path, "rb") as src, tempfile.NamedTemporaryFile() as tmp:
         tmp.write(src.read())
@@ -47,53 +26,26 @@ def _read_gz(path: Path, reader) -> torch.Tensor:
         return reader(tmp.name)
 
 
-def _load_gz_folder(folder: Path) -> dict[str, torch.Tensor] | None:
-    paths = {k: folder / f"{name}.gz" for k, name in FILES.items()}
-    if not all(p.is_file() for p in paths.values()):
-        return None
-    return {
-        k: _read_gz(p, read_image_file if k.startswith("x") else read_label_file) for k, p in paths.items()
-    }
-
-
-def _load_raw_folder(folder: Path) -> dict[str, torch.Tensor] | None:
-    paths = {k: folder / name for k, name in FILES.items()}
-    if not all(p.is_file() for p in paths.values()):
-        return None
-    out = {}
-    for k, p in paths.items():
-        _verify(p, RAW_MD5[p.name])
-        out[k] = (read_image_file if k.startswith("x") else read_label_file)(str(p))
-    return out
-
-
-def _download(root: Path) -> dict[str, torch.Tensor] | None:
+def _download(root: Path) -> None:
     # torchvision fetches the four .gz files (md5-checked) into <root>/MNIST/raw/
     MNIST(str(root), train=True, download=True)
-    return _load_gz_folder(root / "MNIST" / "raw")
 
 
 def load_mnist(data_dir: str | Path, download: bool = True) -> dict[str, torch.Tensor]:
-    """Raw uint8 images (N, 28, 28) and int64 labels, from the first layout found under data_dir."""
-    root = Path(data_dir).expanduser().resolve()
-    for folder in (root / "mnist", root / "MNIST" / "raw"):
-        for loader in (_load_gz_folder, _load_raw_folder):
-            found = loader(folder)
-            if found is not None:
-                return found
-    reason = "download=false"
-    if download:
-        try:
-            found = _download(root)
-            if found is not None:
-                return found
-            reason = "the download left no MNIST/raw/*.gz files"
-        except Exception as exc:  # any network failure means the same thing to the user
-            reason = "download failed: " + str(exc).splitlines()[-1].strip()
-    raise UserInputError(
-        f"MNIST not found in {root}/mnist/ or {root}/MNIST/raw/ (the four idx files, .gz or not) "
-        f"({reason}); set FF_DATA_DIR or paths.data_dir= to the folder that holds them"
-    )
+    """Raw uint8 images (N, 28, 28) and int64 labels, from the first copy found under data_dir."""
+    paths = mnist_files(data_dir)
+    if paths is None:
+        reason = "download=false"
+        if download:
+            try:
+                _download(Path(data_dir).expanduser().resolve())
+                paths = mnist_files(data_dir)
+                reason = "the download left no MNIST/raw/*.gz files"
+            except Exception as exc:  # any network failure means the same thing to the user
+                reason = "download failed: " + str(exc).splitlines()[-1].strip()
+        if paths is None:
+            raise mnist_not_found(data_dir, reason)
+    return {k: _read(p, read_image_file if k.startswith("x") else read_label_file) for k, p in paths.items()}
 
 
 class MNISTDataModule(TensorDataModule):

@@ -1,7 +1,6 @@
 """The aclImdb loader on small archives and folders built here, and the data module on them."""
 
 import io
-import json
 import logging
 import tarfile
 from pathlib import Path
@@ -9,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ff_lightning.data.imdb import IMDbDataModule, find_source, locate, read_reviews
+from ff_lightning.data.imdb import IMDbDataModule, locate, read_reviews
+from ff_lightning.data.local import imdb_source
 from ff_lightning.errors import UserInputError
 
 WORDS = {"pos": "great wonderful loved it", "neg": "awful boring hated it"}
@@ -61,8 +61,8 @@ def test_extracted_folder_reads_like_the_archive(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(body)
     archive = write_tar(tmp_path / "a.tar.gz", files)
-    assert find_source(tmp_path) == tmp_path / "imdb" / "aclImdb"
-    from_folder = read_reviews(find_source(tmp_path), with_unsup=True, per_class=3)
+    assert imdb_source(tmp_path) == tmp_path / "imdb" / "aclImdb"
+    from_folder = read_reviews(imdb_source(tmp_path), with_unsup=True, per_class=3)
     from_archive = read_reviews(archive, with_unsup=True, per_class=3)
     assert from_folder.texts == from_archive.texts and from_folder.labels == from_archive.labels
 
@@ -125,35 +125,31 @@ def test_data_module_on_a_small_archive(tmp_path):
     assert dm.info["cache"] == "miss" and dm.info["word2vec_seconds"] >= 0
 
 
+QUIET_CPU = ["trainer.accelerator=cpu", "trainer.enable_progress_bar=false"]
+
+
 @pytest.mark.slow
 def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path, monkeypatch, caplog):
     from ff_lightning.train import train
-    from tests.conftest import compose_cfg, data_dir, run_train
+    from tests.conftest import compose_cfg, data_dir
 
-    if find_source(data_dir()) is None:
+    if imdb_source(data_dir()) is None:
         pytest.fail(f"no IMDb archive or folder under {data_dir()} (set FF_DATA_DIR)")
-    env = {"FF_CACHE_DIR": str(tmp_path / "cache")}
+    # train(cfg) in this process, as train.py runs it (the command line is tested on MNIST)
+    monkeypatch.setenv("FF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FF_DATA_DIR", str(data_dir()))
+    caplog.set_level(logging.INFO, logger="ff_lightning")
     # one Word2Vec epoch instead of the preset's two: half its time, the same code
-    common = [
-        "experiment=imdb_smoke",
-        "dataset.vectors.epochs=1",
-        "logger=csv",
-        "trainer.enable_progress_bar=false",
-    ]
-    first = run_train([*common, f"hydra.run.dir={tmp_path / 'first'}"], env=env)
-    assert first.returncode == 0, first.stderr[-3000:]
-    results = json.loads((tmp_path / "first" / "results.json").read_text())
+    common = ["experiment=imdb_smoke", "dataset.vectors.epochs=1", "logger=none", *QUIET_CPU]
+    results = train(compose_cfg(common, tmp_path / "first"))
     assert results["status"] == "completed" and results["data"]["cache"] == "miss"
     assert results["data"]["word2vec_seconds"] > 0
     # measured 30.4 % / 29.9 % at this size (seed 0); the bar catches a broken pipeline (chance is
     # 50 %), not a tuning loss
     assert results["test/error_goodness"] <= 35.0 and results["test/error_head"] <= 35.0, results
 
-    # the same vectors again, in this process (train(cfg), as train.py runs it): read from the
-    # cache, no Word2Vec training, and the log says so
-    monkeypatch.setenv("FF_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("FF_DATA_DIR", str(data_dir()))
-    caplog.set_level(logging.INFO, logger="ff_lightning")
+    # the same vectors again: read from the cache, no Word2Vec training, and the log says so
+    caplog.clear()
     quick = ["trainer.max_epochs=1", "dataset.train_subset=1000", "test=false"]
     again = train(compose_cfg([*common, *quick], tmp_path / "second"))
     assert "cache hit" in caplog.text and "Word2Vec: training" not in caplog.text

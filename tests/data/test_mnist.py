@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from ff_lightning.builders import build, build_model
-from ff_lightning.data.mnist import FILES, MNISTDataModule, load_mnist
+from ff_lightning.data.local import MNIST_FILES
+from ff_lightning.data.mnist import MNISTDataModule, load_mnist
 from ff_lightning.errors import UserInputError
 from tests.conftest import compose_cfg
 
@@ -22,7 +23,7 @@ def test_reads_the_original_gz_files(mnist_dir):
 def test_reads_torchvisions_layout(mnist_dir, mnist_gz_folder, tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in FILES.values():
+    for name in MNIST_FILES.values():
         with gzip.open(mnist_gz_folder / f"{name}.gz") as src, open(raw / name, "wb") as dst:
             shutil.copyfileobj(src, dst)
     data = load_mnist(tmp_path, download=False)
@@ -42,7 +43,7 @@ def test_missing_folder_fails_with_one_line_naming_folder_and_variable(tmp_path)
 def test_altered_file_fails_its_checksum(mnist_gz_folder, tmp_path):
     folder = tmp_path / "mnist"
     folder.mkdir()
-    for name in FILES.values():
+    for name in MNIST_FILES.values():
         shutil.copy(mnist_gz_folder / f"{name}.gz", folder)
     target = folder / "t10k-labels-idx1-ubyte.gz"
     target.chmod(0o644)
