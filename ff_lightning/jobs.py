@@ -131,26 +131,35 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
     from hydra import initialize_config_dir
 
     check_group_overrides(args, conf_dir)
-    check_setting_keys(args, conf_dir)
     found = command_line_jobs(args)
     if found is None:
+        check_setting_keys(args, conf_dir)
         return 0
     jobs, multirun, config_name = found
-    flush = set()
+    flush, failed = set(), None
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         for num, overrides in enumerate(jobs):
             try:
                 cfg = compose_job(config_name, overrides, num, multirun)
                 check_job(cfg, first=num == 0)
             except (UserInputError, HydraException, OmegaConfBaseException) as exc:
-                message = composition_error(exc)
-                if multirun:
-                    shown = " ".join(o for o in overrides if not o.startswith("hydra."))
-                    message = f"job {num} ({shown}): {message}"
-                raise UserInputError(message) from None
+                failed = num, overrides, exc
+                break
             flush.add(cfg.get("flush_denormal", True))
-        check_flush_denormal_sweep(flush, cfg)
-        make_study_folder(cfg)
+        if failed is None:
+            check_flush_denormal_sweep(flush, cfg)
+            make_study_folder(cfg)
+    if failed is not None:
+        num, overrides, exc = failed
+        if not isinstance(exc, UserInputError):
+            # a config that did not compose: a key that is not a setting is named with the ones
+            # there are (composed once more, only here, to list them)
+            check_setting_keys(args, conf_dir)
+        message = composition_error(exc)
+        if multirun:
+            shown = " ".join(o for o in overrides if not o.startswith("hydra."))
+            message = f"job {num} ({shown}): {message}"
+        raise UserInputError(message) from None
     HydraConfig.instance().cfg = None  # Hydra's own run sets it again
     return len(jobs)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ff_lightning.checkpoints import CONFIG_KEY, RNG_KEY, resolve_ckpt_path
+from ff_lightning.checkpoints import CONFIG_KEY, RNG_KEY, check_checkpoint, resolve_ckpt_path
 from ff_lightning.errors import UserInputError
 from ff_lightning.train import train
 from tests.conftest import ROOT, compose_cfg, data_dir, tiny_overrides
@@ -123,3 +123,15 @@ def test_ckpt_path_last_survives_a_corrupt_results_file_beside_it(tmp_path, capl
     (runs / "a" / "results.json").write_text("{not json")
     assert train(compose_cfg(tiny_overrides("ckpt_path=last"), runs / "b"))["status"] == "completed"
     assert "not a readable results file" in caplog.text
+
+
+def test_a_checkpoint_of_another_model_size_is_refused_with_one_line(tmp_path):
+    run = tmp_path / "run"
+    train(compose_cfg(tiny_overrides("trainer.max_epochs=1"), run))
+    other = compose_cfg(tiny_overrides("model.hidden_dims=[16,16]"), tmp_path / "2")
+    with pytest.raises(UserInputError) as refused:
+        check_checkpoint(str(run), other)
+    assert str(refused.value) == (
+        f"ckpt_path={run} was saved with model.hidden_dims=[32,32], this run has model.hidden_dims=[16,16]; "
+        "resume with the checkpoint's settings, or start afresh without ckpt_path"
+    )

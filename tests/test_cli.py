@@ -54,12 +54,19 @@ def test_the_readme_sweep_runs_every_job_in_its_own_folder_and_gets_a_dashboard(
 ):
     from ff_lightning.dashboard import main as dashboard
 
-    # the README's sweep, on the synthetic set so that the test stays short
+    # the README's sweep, on the synthetic set so that the test stays short, by a user whose W&B
+    # key cannot log in (here: no network): the sweep logs offline and says so, once
     sweep = tmp_path / "sweeps" / "activations" / "2026-12-01_10-00-00"
     readme = ["-m", "threshold=pyramid", "activation=relu,tanh,sigmoid"]
-    proc = run_train([*readme, *TINY, "callbacks=none", "logger=wandb", f"hydra.sweep.dir={sweep}"])
+    env = {"WANDB_MODE": None, "WANDB_API_KEY": "0123456789abcdef0123456789abcdef01234567"}
+    proc = run_train(
+        [*readme, *TINY, "callbacks=none", "logger=wandb", f"hydra.sweep.dir={sweep}"], cwd=tmp_path, env=env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    output = proc.stdout + proc.stderr
+    assert output.count("W&B: cannot log in") == 1 and "logging offline instead" in output
     results = results_under(sweep)
+    assert [r["wandb"]["mode"] for r in results] == ["offline"] * 3
     assert [r["choices"]["activation"] for r in results] == ["relu", "tanh", "sigmoid"]
     assert all(r["choices"]["threshold"] == "pyramid" for r in results)
     # the pyramid's 0.3 to 0.5 times the 32 units of each layer
@@ -259,17 +266,6 @@ def test_two_runs_started_together_get_two_folders(tmp_path):
 
 
 @pytest.mark.slow
-def test_bad_wandb_key_falls_back_to_offline_and_says_so(tmp_path):
-    key = "0123456789abcdef0123456789abcdef01234567"
-    env = {"WANDB_MODE": None, "WANDB_API_KEY": key}
-    proc = run_train([*TINY, "logger=wandb", f"hydra.run.dir={tmp_path}"], cwd=tmp_path, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    output = proc.stdout + proc.stderr
-    assert "W&B: cannot log in" in output and "logging offline instead" in output
-    assert json.loads((tmp_path / "results.json").read_text())["wandb"]["mode"] == "offline"
-
-
-@pytest.mark.slow
 def test_submitit_local_launcher_runs_each_job_in_its_own_process(tmp_path):
     proc = run_train(
         [
@@ -410,7 +406,7 @@ def test_a_search_on_a_test_metric_is_refused_with_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_finished_run_is_whole_and_refuses_a_rerun_or_a_checkpoint_of_another_size(tmp_path):
+def test_a_finished_run_is_written_whole_and_a_rerun_into_its_folder_is_refused(tmp_path):
     run = tmp_path / "run"
     proc = run_train([*TINY, "logger=none", f"hydra.run.dir={run}"])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -425,13 +421,3 @@ def test_a_finished_run_is_whole_and_refuses_a_rerun_or_a_checkpoint_of_another_
     assert proc.returncode == 2
     assert "results.json already exists" in proc.stderr.strip().splitlines()[-1]
     assert {p: p.read_bytes() for p in sorted((run / ".hydra").iterdir())} == before
-
-    # its checkpoint, for a network of another size
-    proc = run_train(
-        [*TINY, "model.hidden_dims=[16,16]", f"ckpt_path={run}", "logger=none", f"hydra.run.dir={tmp_path}/2"]
-    )
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    last = proc.stderr.strip().splitlines()[-1]
-    assert f"ckpt_path={run} was saved with model.hidden_dims=[32,32], this run has" in last
-    assert "this run has model.hidden_dims=[16,16]; resume with the checkpoint's settings" in last
-    assert "Traceback" not in proc.stderr and not (tmp_path / "2").exists()
