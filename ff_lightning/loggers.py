@@ -1,4 +1,5 @@
-"""Weights & Biases set up so that it never blocks: online with a login, offline without one."""
+"""The Weights & Biases logger: epoch x-axis, best-so-far summaries, run names and sweep groups;
+online with a login that works, else offline (asked in wandb_login.py, which never blocks)."""
 
 import logging
 from pathlib import Path

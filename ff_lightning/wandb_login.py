@@ -93,8 +93,11 @@ def server_url() -> str:
     import wandb
 
     settings = wandb.Settings()
-    settings.update_from_system_settings()
-    settings.update_from_env_vars(dict(os.environ))
+    try:
+        settings.update_from_system_settings()
+        settings.update_from_env_vars(dict(os.environ))
+    except AttributeError:  # an older wandb without these: the environment variable alone
+        return os.environ.get("WANDB_BASE_URL") or str(settings.base_url)
     return str(settings.base_url)
 
 

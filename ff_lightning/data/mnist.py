@@ -39,10 +39,11 @@ def load_mnist(data_dir: str | Path, download: bool = True) -> dict[str, torch.T
         if download:
             try:
                 _download(Path(data_dir).expanduser().resolve())
-                paths = mnist_files(data_dir)
-                reason = "the download left no MNIST/raw/*.gz files"
             except Exception as exc:  # any network failure means the same thing to the user
                 reason = "download failed: " + str(exc).splitlines()[-1].strip()
+            else:
+                paths = mnist_files(data_dir)
+                reason = "the download left no MNIST/raw/*.gz files"
         if paths is None:
             raise mnist_not_found(data_dir, reason)
     return {k: _read(p, read_image_file if k.startswith("x") else read_label_file) for k, p in paths.items()}
