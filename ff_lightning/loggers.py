@@ -52,6 +52,10 @@ class EpochAxisWandbLogger(WandbLogger):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # Lightning always passes `anonymous` (None unless asked for), and wandb warns on every
+        # run that the setting has no effect; left out unless it was asked for
+        if self._wandb_init.get("anonymous") is None:
+            self._wandb_init.pop("anonymous", None)
         self._defined: set[str] = set()
 
     def _define(self, keys: list[str]) -> None:

@@ -104,6 +104,8 @@ def test_a_diverging_job_does_not_stop_the_sweep_and_every_job_has_its_wandb_run
     results = results_under(sweep)
     assert [r["status"] for r in results] == ["diverged", "completed"]
     assert (sweep / "1" / "csv" / "metrics.csv").is_file()
+    # no warning from wandb about a setting nobody asked for (Lightning passes anonymous=None)
+    assert "anonymous setting" not in proc.stderr
     # each job had its own W&B run, in one group named after the sweep folder, and closed it
     assert [r["wandb"]["group"] for r in results] == ["lr_sweep", "lr_sweep"]
     assert results[0]["wandb"]["id"] != results[1]["wandb"]["id"]
