@@ -14,9 +14,9 @@ from tests.conftest import CONF_DIR, ROOT, script_commands
 
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-# placeholders a reader fills in: nothing to compose until they do
 # a sweep over seeds (seed=0,1,2)
 SEEDS = re.compile(r"\bseed=(\d+)(?:,\d+)+")
+# placeholders a reader fills in: nothing to compose until they do
 PLACEHOLDER = re.compile(r"\.\.\.|<[a-z_ ]+>|\b[A-Z][A-Z_]*(DIR|RUN|FILE|PATH)\b|CHECKPOINT")
 
 
