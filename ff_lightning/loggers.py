@@ -53,9 +53,11 @@ class EpochAxisWandbLogger(WandbLogger):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # Lightning always passes `anonymous` (None unless asked for), and wandb warns on every
-        # run that the setting has no effect; left out unless it was asked for
-        if self._wandb_init.get("anonymous") is None:
-            self._wandb_init.pop("anonymous", None)
+        # run that the setting has no effect; left out unless it was asked for (a Lightning that
+        # keeps wandb.init's arguments elsewhere is left as it is)
+        init_args = getattr(self, "_wandb_init", None)
+        if isinstance(init_args, dict) and init_args.get("anonymous") is None:
+            init_args.pop("anonymous", None)
         self._defined: set[str] = set()
 
     def _define(self, keys: list[str]) -> None:
