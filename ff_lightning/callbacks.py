@@ -11,22 +11,30 @@ log = logging.getLogger("ff_lightning")
 
 
 class EpochSummary(Callback):
-    """Times the training part of each epoch and its validation pass apart, and prints loss,
-    validation errors and seconds.
+    """Times the training part of each epoch and its validation pass apart, keeps each validated
+    epoch's errors (results.json's `val_history`, for verdicts at several training budgets from
+    one run), and prints loss, validation errors and seconds.
 
     Lightning validates inside the training epoch (before on_train_epoch_end), with
-    `trainer.training` already off, so the training part ends where validation starts."""
+    `trainer.training` already off, so the training part ends where validation starts. The lists
+    travel in checkpoints, so a resumed run keeps one entry per epoch of its whole history."""
+
+    VAL_KEYS = ("val/error_goodness", "val/error_head")
 
     def __init__(self) -> None:
         self.train_seconds: list[float] = []
         self.validation_seconds: list[float] = []
+        # {"epoch": 1-based epoch, "val/error_goodness": %, "val/error_head": %} per validated epoch
+        self.val_history: list[dict[str, float | int]] = []
         self._start = 0.0
         self._train_end: float | None = None
         self._validation_start = 0.0
+        self._validated = False
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._start = time.perf_counter()
         self._train_end = None
+        self._validated = False
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._validation_start = time.perf_counter()
@@ -34,8 +42,9 @@ class EpochSummary(Callback):
             self._train_end = self._validation_start
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.state.fn == TrainerFn.FITTING:
+        if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
             self.validation_seconds.append(time.perf_counter() - self._validation_start)
+            self._validated = True
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         now = time.perf_counter()
@@ -44,16 +53,33 @@ class EpochSummary(Callback):
         m = dict(trainer.callback_metrics)
         if hasattr(pl_module, "epoch_metrics"):
             m.update(pl_module.epoch_metrics())
+        if self._validated:
+            entry: dict[str, float | int] = {"epoch": trainer.current_epoch + 1}
+            entry.update({key: float(m[key]) for key in self.VAL_KEYS if key in m})
+            self.val_history.append(entry)
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
         for key, fmt in (
             ("train/loss", "train/loss {:.4f}"),
             ("val/error_goodness", "val/error_goodness {:.2f}%"),
             ("val/error_head", "val/error_head {:.2f}%"),
         ):
-            if key in m:
+            # an epoch without validation would repeat the last validated epoch's errors
+            if key in m and (self._validated or not key.startswith("val/")):
                 parts.append(fmt.format(float(m[key])))
         parts.append(f"{self.train_seconds[-1]:.1f} s train, {now - self._start:.1f} s total")
         log.info(" | ".join(parts))
+
+    def state_dict(self) -> dict[str, list]:
+        return {
+            "train_seconds": list(self.train_seconds),
+            "validation_seconds": list(self.validation_seconds),
+            "val_history": [dict(e) for e in self.val_history],
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.train_seconds = list(state_dict.get("train_seconds", []))
+        self.validation_seconds = list(state_dict.get("validation_seconds", []))
+        self.val_history = [dict(e) for e in state_dict.get("val_history", [])]
 
 
 class BestValidation(Callback):

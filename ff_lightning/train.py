@@ -139,6 +139,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             # the training part of each epoch, validation left out (timed apart below)
             "epoch_seconds": summary.train_seconds,
             "validation_seconds": summary.validation_seconds,
+            # the validation errors after each validated epoch (trainer.check_val_every_n_epoch)
+            "val_history": summary.val_history,
             "wall_seconds": time.perf_counter() - started,
             "choices": choices,
             "overrides": hydra_overrides(),

@@ -12,6 +12,7 @@ from ff_lightning.goodness import ff_loss, goodness
 from ff_lightning.module import FFModule
 from ff_lightning.step import LayerStep, layer_step
 from ff_lightning.thresholds import constant
+from tests.agreement import assert_same_training
 
 
 def make_module(hidden_dims=(16, 16, 16), lr=1e-2, **kwargs) -> FFModule:
@@ -183,8 +184,7 @@ def _trained_weights(fused: bool) -> list[torch.Tensor]:
 
 def test_fused_adam_gives_the_same_weights_as_the_plain_path():
     fast, plain = _trained_weights(True), _trained_weights(False)
-    for a, b in zip(fast, plain, strict=True):
-        assert torch.allclose(a, b, atol=1e-5, rtol=0), (a - b).abs().max()
+    assert_same_training(fast, plain)
     assert not torch.equal(fast[0], _initial_weight())
 
 
@@ -207,8 +207,8 @@ def test_several_minibatches_per_lightning_step_give_the_same_weights():
         assert trainer.num_training_batches == (10 if per_step == 1 else 3)
         assert module._steps == 10
         weights.append([p.detach().clone() for p in module.parameters()])
-    for plain, grouped in zip(*weights, strict=True):
-        torch.testing.assert_close(grouped, plain, atol=1e-5, rtol=0)
+    plain, grouped = weights
+    assert_same_training(grouped, plain)
 
 
 @pytest.mark.slow
@@ -228,8 +228,8 @@ def test_compiled_steps_give_the_same_weights_as_eager(whole_step):
         assert module._compiled == compile_step
         assert (module._whole_step is not None) == whole_step
         weights.append([p.detach().clone() for p in module.parameters()])
-    for plain, compiled in zip(*weights, strict=True):
-        torch.testing.assert_close(compiled, plain, atol=1e-5, rtol=0)
+    plain, compiled = weights
+    assert_same_training(compiled, plain)
 
 
 def _fit(module: FFModule, epochs: int = 1) -> L.Trainer:

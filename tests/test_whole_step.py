@@ -7,6 +7,7 @@ import torch
 from ff_lightning.module import FFModule
 from ff_lightning.step import STATS
 from ff_lightning.whole_step import AdamState, gumbel_wrong_labels, whole_step
+from tests.agreement import assert_same_training
 from tests.test_module import _fit, make_module
 
 
@@ -62,15 +63,17 @@ def replay(module: FFModule, recorded, lr: float, compiled=None) -> torch.Tensor
     return out
 
 
+# the whole step against the per-layer steps: the paper's step, best_mnist's tricks, and the
+# reference's peer normalisation with dropout and several negatives
+PATH_SETTINGS = [
+    {},
+    {"objective": "symba", "goodness_from_layer": 0, "input_dropout": 0.2},
+    {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3},
+]
+
+
 @pytest.mark.parametrize("fused", [None, True])
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {},
-        {"objective": "symba", "goodness_from_layer": 0, "input_dropout": 0.2},
-        {"peer_normalisation": 0.03, "dropout": 0.3, "negatives_per_image": 3},
-    ],
-)
+@pytest.mark.parametrize("settings", PATH_SETTINGS)
 def test_whole_step_trains_the_weights_of_the_plain_path(fused, settings):
     torch.manual_seed(0)
     ref = recording_module(fused=fused, **settings)
@@ -78,8 +81,17 @@ def test_whole_step_trains_the_weights_of_the_plain_path(fused, settings):
     _fit(ref)
     replay(twin, ref.recorded, 1e-2)
     assert len(ref.recorded) == 10
-    for a, b in zip(ref.parameters(), twin.parameters(), strict=True):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    assert_same_training(list(twin.parameters()), list(ref.parameters()))
+
+
+def test_the_agreement_bound_catches_the_learning_rate_off_by_a_tenth_of_a_percent():
+    torch.manual_seed(0)
+    ref = recording_module(**PATH_SETTINGS[1])
+    twin = copy.deepcopy(ref)
+    _fit(ref)
+    replay(twin, ref.recorded, 1e-2 * 1.001)
+    with pytest.raises(AssertionError, match="differs by"):
+        assert_same_training(list(twin.parameters()), list(ref.parameters()))
 
 
 def test_gumbel_draws_follow_the_belief_in_the_wrong_labels():
@@ -146,8 +158,7 @@ def _fit_both(epochs: int = 1, **settings) -> tuple:
 )
 def test_training_with_the_whole_step_gives_the_weights_of_the_per_layer_steps(settings):
     layered, whole, t_layered, t_whole = _fit_both(epochs=2, **settings)
-    for a, b in zip(layered.parameters(), whole.parameters(), strict=True):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    assert_same_training(list(whole.parameters()), list(layered.parameters()))
     # what Lightning counts and checkpoints: the steps, each optimizer's state, the epoch's metrics
     assert t_whole.global_step == t_layered.global_step == 2 * 10 * 4
     for opt_a, opt_b in zip(t_layered.optimizers, t_whole.optimizers, strict=True):
