@@ -7,7 +7,9 @@ draw negative labels exactly as an uninterrupted run would, and its resolved con
 `python -m ff_lightning.evaluate CHECKPOINT` can rebuild the model without retyping it.
 """
 
+import errno
 import logging
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import lightning.pytorch as L
 import numpy as np
 import torch
+from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
@@ -66,6 +69,66 @@ class RunState(Callback):
             set_rng_states(checkpoint[RNG_KEY])
 
 
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes a checkpoint to a temporary file beside it and renames it into place: a full disk or
+    a kill half way leaves the previous checkpoint whole, never a truncated one."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            # torch.save reports a failed write as a RuntimeError: name the errno and the file
+            if isinstance(exc, RuntimeError) and _disk_full(path.parent):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+            if isinstance(exc, OSError) and exc.filename is None:
+                raise OSError(exc.errno, exc.strerror, str(path)) from None
+            raise
+
+
+def _disk_full(folder: Path) -> bool:
+    import shutil
+
+    return shutil.disk_usage(folder).free < 1 << 20
+
+
+def readable_checkpoint(path: Path) -> bool:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception:  # noqa: BLE001 - any unreadable file is skipped alike
+        return False
+    return isinstance(ckpt, dict) and "state_dict" in ckpt
+
+
+def checkpoint_epochs(path: str | Path) -> int:
+    """How many epochs the checkpoint's run had finished: the run's checkpoints are written at an
+    epoch's end, where Lightning stores that epoch's 0-based index."""
+    return int(torch.load(path, map_location="cpu", weights_only=False, mmap=True).get("epoch", -1)) + 1
+
+
+def newest_readable(folder: Path) -> Path | None:
+    """The newest checkpoint under folder/checkpoints that loads; each unreadable one is named in
+    a warning line and skipped."""
+    # last.ckpt first (best.ckpt may have been written in the same second), then newest first
+    candidates = sorted(
+        (folder / LAST.parent).glob("*.ckpt"),
+        key=lambda p: (p.name == LAST.name, p.stat().st_mtime),
+        reverse=True,
+    )
+    for ckpt in candidates:
+        if readable_checkpoint(ckpt):
+            return ckpt
+        log.warning("ckpt_path=last: skipping %s, not a readable checkpoint", ckpt)
+    return None
+
+
 def _comparable(config: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """A run's config with what differs between two runs of the same experiment taken out."""
 
@@ -94,7 +157,7 @@ def interrupted_run(runs_root: Path, this_run: Path, cfg: DictConfig) -> Path | 
             finished.add(Path(resumed).resolve())
     for ckpt in candidates:
         run = ckpt.parent.parent
-        if run.resolve() == this_run.resolve() or (run / "results.json").exists():
+        if run.resolve() == this_run.resolve() or _finished(run):
             continue
         if ckpt.resolve() in finished:
             continue
@@ -105,6 +168,12 @@ def interrupted_run(runs_root: Path, this_run: Path, cfg: DictConfig) -> Path | 
         if _comparable(theirs, str(run)) == wanted:
             return ckpt
     return None
+
+
+def _finished(run: Path) -> bool:
+    """The run wrote results.json, and not because a signal stopped it."""
+    results = run / "results.json"
+    return results.exists() and (read_results(results) or {}).get("status") != "interrupted"
 
 
 def resolve_ckpt_path(value: str | None, out_dir: Path, cfg: DictConfig) -> str | None:
@@ -118,8 +187,7 @@ def resolve_ckpt_path(value: str | None, out_dir: Path, cfg: DictConfig) -> str 
     if value is None or value == "":
         return None
     if value == "last":
-        own = out_dir / LAST
-        found = own if own.is_file() else interrupted_run(out_dir.parent, out_dir, cfg)
+        found = newest_readable(out_dir) or interrupted_run(out_dir.parent, out_dir, cfg)
         if found is None:
             log.info(
                 "ckpt_path=last: no interrupted run with this config under %s; starting afresh",

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ff_lightning.errors import refuse
 from ff_lightning.report import load_runs, run_settings, sweep_keys, wandb_target
 from ff_lightning.results import write_atomic
 
@@ -101,16 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offline", action="store_true", help="only write the spec, never publish")
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
-        print(f"dashboard: error: {args.sweep_dir} is not a folder", file=sys.stderr)
-        return 2
+        return refuse("dashboard", f"{args.sweep_dir} is not a folder")
     runs, _ = load_runs(args.sweep_dir)
     target = wandb_target(runs, args.sweep_dir)
     if target is None:
-        print(
-            f"dashboard: error: no run under {args.sweep_dir} logged to W&B (logger=wandb or logger=many)",
-            file=sys.stderr,
+        return refuse(
+            "dashboard", f"no run under {args.sweep_dir} logged to W&B (logger=wandb or logger=many)"
         )
-        return 2
     if args.project:
         target["project"] = args.project
     offline = args.offline or os.environ.get("WANDB_MODE") in ("offline", "disabled", "dryrun")

@@ -13,13 +13,16 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ff_lightning.checkpoints import CONFIG_KEY
+from ff_lightning.checkpoints import CONFIG_KEY, LAST
 from ff_lightning.data.corruptions import CORRUPTIONS, SEVERITIES, corrupt
-from ff_lightning.errors import UserInputError
+from ff_lightning.errors import UserInputError, refuse
 
 
 def load_checkpoint(path: Path) -> tuple[DictConfig, dict[str, Any]]:
-    """The run's config and the checkpoint itself; one-line errors for what cannot be used."""
+    """The run's config and the checkpoint itself; one-line errors for what cannot be used. A run
+    folder stands for its checkpoints/last.ckpt, as with train.py's ckpt_path."""
+    if path.is_dir():
+        path = path / LAST
     if not path.is_file():
         raise UserInputError(f"{path}: no such checkpoint file")
     try:
@@ -65,6 +68,8 @@ def evaluate(
     `corruptions`, each of them at each severity too (the same images for the same seed)."""
     from ff_lightning.builders import build, build_model
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserInputError(f"--device {device}: no CUDA GPU on this machine; use --device cpu")
     cfg, ckpt = load_checkpoint(Path(checkpoint))
     data_dir = data_dir or os.environ.get("FF_DATA_DIR")
     if data_dir and "data_dir" in cfg.dataset:  # the synthetic set has none
@@ -169,7 +174,9 @@ def _severities(text: str) -> tuple[int, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ff_lightning.evaluate", description=__doc__)
-    parser.add_argument("checkpoint", help="a .ckpt file from a run's checkpoints/ folder")
+    parser.add_argument(
+        "checkpoint", help="a .ckpt file from a run's checkpoints/ folder, or a run folder (its last.ckpt)"
+    )
     parser.add_argument("--data-dir", help="where the data is (default: FF_DATA_DIR, else the run's)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, help="evaluation batch size (default: the run's)")
@@ -203,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seed,
         )
     except UserInputError as exc:
-        print(f"evaluate: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse("evaluate", str(exc))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -67,10 +67,44 @@ def hydra_overrides() -> list[str]:
 
 
 def check_output_folder(cfg: DictConfig) -> None:
-    """A finished run's folder is never reused unless overwrite=true."""
+    """A finished run's folder is never reused unless overwrite=true; an interrupted run's folder
+    is resumed (ckpt_path=last) or overwritten, never started afresh over its files."""
     results = Path(cfg.paths.output_dir) / RESULTS_FILE
-    if results.exists() and not cfg.get("overwrite", False):
-        raise UserInputError(f"{results} already exists; choose another hydra.run.dir or pass overwrite=true")
+    if not results.exists() or cfg.get("overwrite", False):
+        return
+    from ff_lightning.results import read_results
+
+    if (read_results(results) or {}).get("status") == "interrupted":
+        if cfg.get("ckpt_path") == "last":
+            return
+        raise UserInputError(
+            f"{results.parent} holds an interrupted run; resume it with ckpt_path=last, "
+            "or pass overwrite=true"
+        )
+    raise UserInputError(f"{results} already exists; choose another hydra.run.dir or pass overwrite=true")
+
+
+def check_run_dir(cfg: DictConfig, multirun: bool) -> None:
+    """An empty hydra.run.dir (or sweep.dir) would put the run's files into the working folder."""
+    key = "sweep.dir" if multirun else "run.dir"
+    if not str(OmegaConf.select(cfg.hydra, key, default="") or "").strip():
+        raise UserInputError(f"hydra.{key} is empty; name a folder for the run's files")
+
+
+def claim_output_folder(cfg: DictConfig, multirun: bool) -> Path:
+    """Lock the run's folder (a sweep's: its sweep folder) for this process, once it is known to be
+    a folder that can be written and has room for the run's checkpoints."""
+    from ff_lightning import footprint, run_folder
+
+    folder = Path(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir).absolute()
+    if run_folder.is_extra_rank():
+        return folder
+    one = footprint.checkpoint_bytes(cfg) or 0
+    # last.ckpt and best.ckpt, and a new one being written beside the old
+    need = 0 if not cfg.get("callbacks") else 3 * one
+    run_folder.check_usable(folder, need, "hydra.sweep.dir" if multirun else "hydra.run.dir")
+    run_folder.lock(folder)
+    return folder
 
 
 def command_line_jobs(args: Sequence[str]) -> tuple[list[list[str]], bool, str] | None:
@@ -125,13 +159,18 @@ def compose_job(config_name: str, overrides: list[str], num: int, multirun: bool
     return cfg
 
 
-def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
+def check_jobs(args: Sequence[str], conf_dir: Path, lock: bool = False) -> int:
     """Every check train.py makes before training, for every job of the command line; a bad job
-    is named with its number and overrides. Returns the number of jobs checked."""
+    is named with its number and overrides. Returns the number of jobs checked. With lock, the
+    run's folder is then claimed for this process (claim_output_folder)."""
     from hydra import initialize_config_dir
+    from hydra.errors import OverrideParseException
 
     check_group_overrides(args, conf_dir)
-    found = command_line_jobs(args)
+    try:
+        found = command_line_jobs(args)
+    except OverrideParseException as exc:
+        raise UserInputError(override_syntax_error(args, exc)) from None
     if found is None:
         check_setting_keys(args, conf_dir)
         return 0
@@ -141,6 +180,7 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
         for num, overrides in enumerate(jobs):
             try:
                 cfg = compose_job(config_name, overrides, num, multirun)
+                check_run_dir(cfg, multirun)
                 check_job(cfg, first=num == 0)
             except (UserInputError, HydraException, OmegaConfBaseException) as exc:
                 failed = num, overrides, exc
@@ -148,6 +188,8 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
             flush.add(cfg.get("flush_denormal", True))
         if failed is None:
             check_flush_denormal_sweep(flush, cfg)
+            if lock:
+                claim_output_folder(cfg, multirun)
             make_study_folder(cfg)
     if failed is not None:
         num, overrides, exc = failed
@@ -162,6 +204,27 @@ def check_jobs(args: Sequence[str], conf_dir: Path) -> int:
         raise UserInputError(message) from None
     HydraConfig.instance().cfg = None  # Hydra's own run sets it again
     return len(jobs)
+
+
+def override_syntax_error(args: Sequence[str], exc: Exception) -> str:
+    """Hydra's many-line parse error as one line naming the override that does not parse."""
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        try:
+            parser.parse_overrides([arg])
+        except OverrideParseException as one:
+            exc = one
+            break
+    else:
+        arg = None
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and not line.startswith("See ")]
+    reason = lines[-1] if lines else type(exc).__name__
+    shown = f"the override {arg!r} does not parse" if arg else "an override does not parse"
+    return f"{shown}: {reason} (Hydra's override syntax: key=value, group=option, a sweep key=a,b)"
 
 
 def check_flush_denormal_sweep(values: set[bool], cfg: DictConfig) -> None:
@@ -187,8 +250,11 @@ def make_study_folder(cfg: DictConfig) -> None:
 
 def check_job(cfg: DictConfig, first: bool = True) -> None:
     """One composed job: its settings, its output folder, its checkpoint and (once) W&B."""
+    from ff_lightning.trainer_checks import check_trainer
+
     validate_config(cfg)
     check_output_folder(cfg)
+    check_trainer(cfg)
     check_local_copy(cfg.dataset)
     ckpt = cfg.get("ckpt_path")
     if ckpt not in (None, "", "last"):
@@ -205,7 +271,7 @@ def check_job(cfg: DictConfig, first: bool = True) -> None:
 
 
 # what Hydra writes into a run folder before the task starts
-_HYDRA_FILES = {".hydra", "train.log", "config_resolved.yaml"}
+_HYDRA_FILES = {".hydra", "train.log", "config_resolved.yaml", "multirun.yaml"}
 
 
 def remove_unused_output_folder(folder: Path) -> None:

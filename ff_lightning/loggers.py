@@ -168,3 +168,33 @@ def log_weight_histograms(logger: Logger | list[Logger] | bool | None, weights: 
         edges = [lo + (hi - lo) * i / len(counts) for i in range(len(counts) + 1)]
         hists[f"weights/{layer}/hist"] = wandb.Histogram(np_histogram=(counts, edges))
     logger.experiment.log(hists)
+
+
+def carry_csv_history(logger: Logger | list[Logger] | bool | None, resumed_epoch: int) -> None:
+    """On a resume into the same folder, keep the earlier epochs in metrics.csv.
+
+    Lightning's CSV writer deletes an existing metrics.csv when it starts. The rows of the epochs
+    the checkpoint holds (epoch < resumed_epoch, the checkpoint's count of finished epochs) are
+    read first and handed to the new writer, which writes them back with its first save; rows of
+    the epoch the interruption cut short are dropped, since the resumed run trains it again."""
+    import csv
+
+    from lightning.pytorch.loggers import CSVLogger
+
+    for one in as_list(logger):
+        if not isinstance(one, CSVLogger):
+            continue
+        path = Path(one.log_dir) / "metrics.csv"
+        if not path.is_file():
+            continue
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            header = list(reader.fieldnames or [])
+            rows = [
+                {k: float(v) if k not in ("epoch", "step") else int(v) for k, v in row.items() if v != ""}
+                for row in reader
+                if row.get("epoch", "") != "" and int(row["epoch"]) < resumed_epoch
+            ]
+        writer = one.experiment  # starting it deletes the file
+        writer.metrics = rows + writer.metrics
+        writer.metrics_keys = sorted(set(writer.metrics_keys) | set(header))

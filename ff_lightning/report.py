@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from ff_lightning.errors import UserInputError, refuse
 from ff_lightning.results import read_results, write_atomic
 from ff_lightning.weights import ratio_table, weight_ratios
 
@@ -581,7 +582,7 @@ def build_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     runs, failed = loaded or load_runs(sweep_dir)
     if not runs and not failed:
-        raise SystemExit(f"report: error: no results.json under {sweep_dir}")
+        raise UserInputError(f"no results.json under {sweep_dir}")
     n_div = sum(r.get("status") == "diverged" for r in runs)
     n_chance = sum(r.get("status") == "completed" and any(_at_chance(r, m) for m in MODES) for r in runs)
     parts = [
@@ -740,9 +741,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-wandb", action="store_true", help="do not send the figures to W&B")
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
-        raise SystemExit(f"report: error: {args.sweep_dir} is not a folder")
+        return refuse("report", f"{args.sweep_dir} is not a folder")
     loaded = load_runs(args.sweep_dir)
-    text, figures = build_report(args.sweep_dir, args.out, loaded)
+    try:
+        text, figures = build_report(args.sweep_dir, args.out, loaded)
+    except UserInputError as exc:
+        return refuse("report", str(exc))
     print(text)
     print("wrote", args.out or args.sweep_dir, "/ report.md and", ", ".join(f.name for f in figures))
     runs, _ = loaded

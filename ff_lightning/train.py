@@ -3,6 +3,7 @@
 import logging
 import os
 import platform
+import signal
 import socket
 import time
 from pathlib import Path
@@ -16,13 +17,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.builders import build, build_logger, build_model, build_trainer, checkpoint_callbacks
 from ff_lightning.callbacks import BestValidation, EpochSummary
-from ff_lightning.checkpoints import RunState, resolve_ckpt_path
+from ff_lightning.checkpoints import AtomicCheckpointIO, RunState, checkpoint_epochs, resolve_ckpt_path
 from ff_lightning.console import progress_bar_wanted, route_lightning_logs
 from ff_lightning.ddp_jobs import ddp_children_run_this_job
 from ff_lightning.distributed import gather_digests
+from ff_lightning.interrupts import Interrupted, SignalRecord
 from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
-from ff_lightning.loggers import as_list, finish_wandb, log_weight_histograms, wandb_info
+from ff_lightning.loggers import as_list, carry_csv_history, finish_wandb, log_weight_histograms, wandb_info
 from ff_lightning.results import at_chance, chance_error, write_atomic, write_results
+from ff_lightning.run_folder import clear_old_run
 from ff_lightning.validate import validate_config
 from ff_lightning.weights import weight_stats
 
@@ -71,6 +74,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     flush_denormal = torch.set_flush_denormal(wanted) and wanted
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), out_dir, cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if rank_zero and cfg.get("overwrite", False) and not ckpt_path:
+        removed = clear_old_run(out_dir)
+        if removed:
+            log.info("overwrite=true: removed the earlier run's %s", ", ".join(removed))
     if rank_zero:
         write_atomic(out_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
@@ -84,6 +91,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if debug and rank_zero:
         log.info("debug run (%s): no logger, results.json status 'debug'", debug)
     logger = build_logger(cfg) if not debug else False
+    if ckpt_path and logger and Path(ckpt_path).parent.parent == out_dir:
+        carry_csv_history(logger, checkpoint_epochs(ckpt_path))
     summary = EpochSummary()
     checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
     callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
@@ -95,8 +104,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     }
     if datamodule.val_size == 0:
         trainer_kwargs["limit_val_batches"] = 0
+    # checkpoints written whole or not at all (a full disk keeps the last complete one)
+    trainer_kwargs["plugins"] = [AtomicCheckpointIO()]
     trainer = build_trainer(cfg, callbacks, logger, **trainer_kwargs)
     results: dict[str, Any] = {}
+    record = SignalRecord().install()
     try:
         if logger:
             # the group options by name (trick=symba, activation=tanh), so that W&B can group
@@ -149,6 +161,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             "weights": weight_stats(model.hidden_layers),
             # how the data was prepared (IMDb: cache use and the seconds each stage took)
             "data": getattr(datamodule, "info", {}),
+            "train_samples": len(datamodule.splits["train"][1]),
             "wandb": wandb_info(logger),
         }
         for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
@@ -173,7 +186,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             for one in as_list(logger):
                 one.log_metrics(flat)
             log_weight_histograms(logger, results["weights"])
+    except (SystemExit, KeyboardInterrupt, Interrupted):
+        if record.received is None:
+            raise
+        epochs = trainer.current_epoch
+        if rank_zero:
+            write_results(results_path, interrupted_results(cfg, record.received, epochs, summary, started))
+        raise Interrupted(record.received, epochs) from None
     finally:
+        record.restore()
         finish_wandb(logger)
     if results.get("divergence_reason"):
         log.warning("diverged: %s", results["divergence_reason"])
@@ -190,6 +211,25 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         "".join(f" ({mode} at chance level)" for mode, v in (results.get("at_chance") or {}).items() if v),
     )
     return results
+
+
+def interrupted_results(
+    cfg: DictConfig, signum: int, epochs: int, summary: EpochSummary, started: float
+) -> dict[str, Any]:
+    """results.json of a run stopped by a signal: what it had done, and how to go on."""
+    return {
+        "status": "interrupted",
+        "signal": signal.Signals(signum).name,
+        "seed": cfg.seed,
+        "epochs_completed": epochs,
+        "epoch_seconds": summary.train_seconds,
+        "validation_seconds": summary.validation_seconds,
+        "val_history": summary.val_history,
+        "wall_seconds": time.perf_counter() - started,
+        "choices": hydra_choices(),
+        "overrides": hydra_overrides(),
+        "resume": "ckpt_path=last in the same hydra.run.dir",
+    }
 
 
 def _pct(value: float | None) -> str:

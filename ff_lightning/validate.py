@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -14,6 +15,7 @@ from ff_lightning.settings import (
     POSITIVE,
     POSITIVE_INT,
     ChannelwiseSettings,
+    ConvFFSettings,
     ConvSettings,
     FFSettings,
     Number,
@@ -224,9 +226,14 @@ def check_settings(cfg: DictConfig) -> None:
                 raise UserInputError(f"every value in {key} must be {spec.describe()}, got {v!r} in {values}")
 
 
+# the validation metrics train() returns to a sweeper; goodness inference is FF's alone
+SEARCHABLE = ("val/error_goodness", "val/error_head")
+
+
 def check_search(cfg: DictConfig, sweeper_target: str) -> None:
     """A hyper-parameter search (hparams_search: the Optuna sweeper) chooses settings on the
-    validation split: it may never optimise a test metric, and needs a validation split."""
+    validation split: it may never optimise a test metric, needs a validation split, a metric the
+    model reports, and a validation pass within max_epochs (else every trial returns nothing)."""
     if "optuna" not in sweeper_target.lower():
         return
     metric = str(cfg.get("optimized_metric") or "")
@@ -235,8 +242,43 @@ def check_search(cfg: DictConfig, sweeper_target: str) -> None:
             f"optimized_metric={metric} cannot be searched: a search optimises a validation metric "
             "(val/error_goodness or val/error_head), never the test set's"
         )
+    has_goodness = "goodness_from_layer" in cfg.model
+    reported = SEARCHABLE if has_goodness else ("val/error_head",)
+    if metric not in reported:
+        raise UserInputError(
+            f"optimized_metric={metric} is not a metric this run reports; "
+            f"choose one of: {', '.join(reported)}"
+        )
     if not cfg.dataset.get("val_size"):
         raise UserInputError("a search needs a validation split: dataset.val_size must be above 0")
+    every, epochs = cfg.trainer.get("check_val_every_n_epoch", 1), cfg.trainer.get("max_epochs")
+    if isinstance(every, int) and isinstance(epochs, int) and every > epochs:
+        raise UserInputError(
+            f"trainer.check_val_every_n_epoch={every} > trainer.max_epochs={epochs}: a trial would never "
+            "validate, so the search would have nothing to compare; validate at least once"
+        )
+
+
+def check_model_keys(cfg: DictConfig) -> None:
+    """Every key under model is a setting: a field of an FF model's schema (an experiment may set
+    these for every model of a sweep, and the others pass them by) or an argument the chosen
+    model takes. `+model.<typo>=...` is refused like any unknown key."""
+    known = {"_target_", "_partial_"} | {
+        f.name for schema in (FFSettings, ConvFFSettings, ChannelwiseSettings) for f in fields(schema)
+    }
+    unknown = sorted(str(k) for k in cfg.model if str(k) not in known)
+    if not unknown:
+        return
+    import inspect
+
+    from hydra.utils import get_method
+
+    takes = set(inspect.signature(get_method(cfg.model._target_)).parameters)
+    for key in unknown:
+        if key not in takes:
+            raise UserInputError(
+                f"model.{key} is not a setting; model settings are: {', '.join(sorted(known | takes))}"
+            )
 
 
 def _sweeper_target() -> str:
@@ -257,6 +299,7 @@ def dataset_classes(cfg: DictConfig) -> int:
 def validate_config(cfg: DictConfig) -> None:
     """Settings that compose but make no sense; each error names the setting and what it allows."""
     check_settings(cfg)
+    check_model_keys(cfg)
     check_search(cfg, _sweeper_target())
     dims = cfg.model.get("hidden_dims")
     if dims is not None:

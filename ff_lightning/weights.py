@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ff_lightning.errors import UserInputError, refuse
+
 HIST_BINS = 60
 
 
@@ -73,8 +75,14 @@ def ratio_table(rows: list[dict[str, float | str]]) -> str:
 def _load(run_dir: str) -> dict[str, Any]:
     path = Path(run_dir) / "results.json"
     if not path.is_file():
-        raise SystemExit(f"weights: error: {path} not found; give a run's output folder")
-    return json.loads(path.read_text())
+        raise UserInputError(f"{path} not found; give a run's output folder")
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserInputError(f"{path}: not a readable results file ({type(exc).__name__})") from None
+    if not isinstance(results, dict) or not results.get("weights"):
+        raise UserInputError(f"{path} records no weights (a run that did not complete?)")
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ff_run", help="output folder of the FF run")
     parser.add_argument("bp_run", help="output folder of its backprop twin (model=backprop_mlp)")
     args = parser.parse_args(argv)
-    ff, bp = _load(args.ff_run), _load(args.bp_run)
+    try:
+        ff, bp = _load(args.ff_run), _load(args.bp_run)
+    except UserInputError as exc:
+        return refuse("weights", str(exc))
     print(ratio_table(weight_ratios(ff["weights"], bp["weights"])))
     return 0
 

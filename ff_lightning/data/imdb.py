@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from ff_lightning.data import text
-from ff_lightning.data.local import imdb_not_found, imdb_source
+from ff_lightning.data.local import imdb_not_found, imdb_source, no_empty_folders_left
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.errors import UserInputError
 
@@ -92,7 +92,8 @@ def download(data_dir: Path) -> Path:
     from torchvision.datasets.utils import download_url
 
     folder = data_dir / "imdb"
-    download_url(URL, str(folder), filename="aclImdb_v1.tar.gz", md5=URL_MD5)
+    with no_empty_folders_left(folder):
+        download_url(URL, str(folder), filename="aclImdb_v1.tar.gz", md5=URL_MD5)
     return folder / "aclImdb_v1.tar.gz"
 
 

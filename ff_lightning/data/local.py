@@ -4,6 +4,8 @@ read the same files."""
 
 import functools
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,19 @@ def check_local_copy(dataset: Any) -> None:
         raise mnist_not_found(dataset.data_dir, "download=false")
     if target.endswith(".IMDbDataModule") and imdb_source(dataset.data_dir) is None:
         raise imdb_not_found(dataset.data_dir, "download=false")
+
+
+@contextmanager
+def no_empty_folders_left(folder: Path) -> Iterator[None]:
+    """A download into folder that fails removes the folders it made on the way (those that did
+    not exist before and are still empty), so a failed download leaves the data folder as it was."""
+    made = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for path in made:  # deepest first
+            try:
+                path.rmdir()
+            except OSError:
+                pass  # not empty, or not made after all
+        raise

@@ -12,7 +12,7 @@ from torchvision.datasets import MNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
 from ff_lightning.data.augment import jitter as shift_images
-from ff_lightning.data.local import mnist_files, mnist_not_found
+from ff_lightning.data.local import mnist_files, mnist_not_found, no_empty_folders_left
 from ff_lightning.data.tensors import TensorDataModule
 
 
@@ -28,7 +28,8 @@ def _read(path: Path, reader) -> torch.Tensor:
 
 def _download(root: Path) -> None:
     # torchvision fetches the four .gz files (md5-checked) into <root>/MNIST/raw/
-    MNIST(str(root), train=True, download=True)
+    with no_empty_folders_left(root / "MNIST" / "raw"):
+        MNIST(str(root), train=True, download=True)
 
 
 def load_mnist(data_dir: str | Path, download: bool = True) -> dict[str, torch.Tensor]:

@@ -4,6 +4,7 @@ The whole dataset lives on the training device; a minibatch is an index into it,
 training loop does no per-sample Python work and no host-to-device copies.
 """
 
+import logging
 import math
 from collections.abc import Callable
 
@@ -11,6 +12,8 @@ import lightning.pytorch as L
 import torch
 
 from ff_lightning.errors import UserInputError
+
+log = logging.getLogger("ff_lightning")
 
 
 class TensorBatches:
@@ -116,6 +119,18 @@ class TensorDataModule(L.LightningDataModule):
             raise UserInputError(
                 f"dataset.val_size={self.val_size} leaves no training data "
                 f"(the training set has {len(y_train)} samples)"
+            )
+        if n_train < self.batch_size:
+            raise UserInputError(
+                f"dataset.val_size={self.val_size} leaves {n_train} training samples, fewer than one "
+                f"batch (dataset.batch_size={self.batch_size}); the training set has {len(y_train)}"
+            )
+        if self.train_subset is not None and self.train_subset > n_train:
+            log.warning(
+                "dataset.train_subset=%d is more than the %d training samples there are; training on all %d",
+                self.train_subset,
+                n_train,
+                n_train,
             )
         keep = n_train if self.train_subset is None else min(self.train_subset, n_train)
         self.splits = {
