@@ -61,7 +61,10 @@ if __name__ == "__main__":
     try:
         # every job of the command line, before the first one trains or Hydra writes anything
         # and the run's folder locked for this process (a second run into it is refused)
-        check_jobs(sys.argv[1:], CONF_DIR, lock=True)
+        checked = check_jobs(sys.argv[1:], CONF_DIR, lock=True)
     except UserInputError as exc:
         fail(str(exc))
+    if checked.pin:
+        # the folder that was checked and locked is the one Hydra writes into
+        sys.argv.append(checked.pin)
     main()

@@ -8,6 +8,7 @@ run's folder before Hydra rewrites its `.hydra/` files.
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -159,10 +160,20 @@ def compose_job(config_name: str, overrides: list[str], num: int, multirun: bool
     return cfg
 
 
-def check_jobs(args: Sequence[str], conf_dir: Path, lock: bool = False) -> int:
+@dataclass
+class CheckedJobs:
+    """What check_jobs found: how many jobs the command line runs, and, once the run's folder is
+    claimed (lock=True), the override that pins it (`hydra.run.dir=...`): the folder name holds
+    the time, which Hydra would otherwise take anew when it composes the run."""
+
+    count: int
+    pin: str | None = None
+
+
+def check_jobs(args: Sequence[str], conf_dir: Path, lock: bool = False) -> CheckedJobs:
     """Every check train.py makes before training, for every job of the command line; a bad job
-    is named with its number and overrides. Returns the number of jobs checked. With lock, the
-    run's folder is then claimed for this process (claim_output_folder)."""
+    is named with its number and overrides. With lock, the run's folder is then claimed for this
+    process (claim_output_folder)."""
     from hydra import initialize_config_dir
     from hydra.errors import OverrideParseException
 
@@ -173,8 +184,9 @@ def check_jobs(args: Sequence[str], conf_dir: Path, lock: bool = False) -> int:
         raise UserInputError(override_syntax_error(args, exc)) from None
     if found is None:
         check_setting_keys(args, conf_dir)
-        return 0
+        return CheckedJobs(0)
     jobs, multirun, config_name = found
+    pin = None
     flush, failed = set(), None
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         for num, overrides in enumerate(jobs):
@@ -189,7 +201,8 @@ def check_jobs(args: Sequence[str], conf_dir: Path, lock: bool = False) -> int:
         if failed is None:
             check_flush_denormal_sweep(flush, cfg)
             if lock:
-                claim_output_folder(cfg, multirun)
+                folder = claim_output_folder(cfg, multirun)
+                pin = f"hydra.{'sweep' if multirun else 'run'}.dir={folder}"
             make_study_folder(cfg)
     if failed is not None:
         num, overrides, exc = failed
@@ -203,7 +216,7 @@ def check_jobs(args: Sequence[str], conf_dir: Path, lock: bool = False) -> int:
             message = f"job {num} ({shown}): {message}"
         raise UserInputError(message) from None
     HydraConfig.instance().cfg = None  # Hydra's own run sets it again
-    return len(jobs)
+    return CheckedJobs(len(jobs), pin)
 
 
 def override_syntax_error(args: Sequence[str], exc: Exception) -> str:
@@ -254,13 +267,14 @@ def check_job(cfg: DictConfig, first: bool = True) -> None:
 
     validate_config(cfg)
     check_output_folder(cfg)
-    check_trainer(cfg)
     check_local_copy(cfg.dataset)
     ckpt = cfg.get("ckpt_path")
     if ckpt not in (None, "", "last"):
         from ff_lightning.checkpoints import check_checkpoint
 
         check_checkpoint(str(ckpt), cfg)
+    # last of the settings' checks: the machine (a GPU, cores, memory)
+    check_trainer(cfg)
     from ff_lightning.wandb_login import check_online_login, wandb_settings
 
     wandb = wandb_settings(cfg.get("logger"))

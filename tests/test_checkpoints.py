@@ -1,5 +1,6 @@
 """Checkpoints, ckpt_path and resuming: a real run killed with a real signal, then resumed."""
 
+import errno
 import json
 import logging
 import os
@@ -12,7 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from ff_lightning.checkpoints import CONFIG_KEY, RNG_KEY, check_checkpoint, resolve_ckpt_path
+from ff_lightning.checkpoints import (
+    CONFIG_KEY,
+    RNG_KEY,
+    AtomicCheckpointIO,
+    check_checkpoint,
+    newest_readable,
+    resolve_ckpt_path,
+)
 from ff_lightning.errors import UserInputError
 from ff_lightning.train import train
 from tests.conftest import ROOT, compose_cfg, data_dir, tiny_overrides
@@ -135,3 +143,34 @@ def test_a_checkpoint_of_another_model_size_is_refused_with_one_line(tmp_path):
         f"ckpt_path={run} was saved with model.hidden_dims=[32,32], this run has model.hidden_dims=[16,16]; "
         "resume with the checkpoint's settings, or start afresh without ckpt_path"
     )
+
+
+def test_a_checkpoint_that_cannot_be_written_whole_leaves_the_last_one_whole(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    io = AtomicCheckpointIO()
+    io.save_checkpoint({"state_dict": {"w": torch.ones(3)}, "epoch": 0}, path)
+
+    def disk_full(obj, f):  # the write runs out of room half way
+        f.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError) as failed:
+        io.save_checkpoint({"state_dict": {"w": torch.zeros(3)}, "epoch": 1}, path)
+    assert failed.value.errno == errno.ENOSPC and failed.value.filename == str(path)
+    monkeypatch.undo()
+    # the earlier checkpoint whole, no temporary file left
+    assert torch.load(path, weights_only=False)["epoch"] == 0
+    assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]
+
+
+def test_ckpt_path_last_skips_an_unreadable_checkpoint_for_the_newest_readable(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="ff_lightning")
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    torch.save({"state_dict": {}, "epoch": 3}, folder / "best.ckpt")
+    (folder / "last.ckpt").write_bytes(b"PK\x03\x04 truncated")
+    assert newest_readable(tmp_path) == folder / "best.ckpt"
+    assert caplog.text.count("skipping") == 1 and f"skipping {folder / 'last.ckpt'}" in caplog.text
+    (folder / "best.ckpt").write_bytes(b"")
+    assert newest_readable(tmp_path) is None

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from ff_lightning.errors import UserInputError
 from ff_lightning.jobs import check_jobs
@@ -14,6 +15,7 @@ from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, run_train
 from tests.wandb_files import collect, history_by_epoch, key_of, records, run_file
 
 TINY = [*TINY_MODEL, "trainer.max_epochs=1"]
+CORES = os.cpu_count() or 1
 
 
 def results_under(folder: Path) -> list[dict]:
@@ -41,6 +43,8 @@ def test_smoke_experiment_on_real_mnist(mnist_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["status"] == "completed"
+    # 60000 training images less the 5000 held out for validation
+    assert results["train_samples"] == 55000
     assert results["test/error_goodness"] <= 14.0, results
     assert results["test/error_head"] <= 10.0, results
     assert (tmp_path / "config_resolved.yaml").is_file()
@@ -202,6 +206,33 @@ BAD_INPUT = [
     (["dataset=imdb", "dataset.vectors.sg=2"], "dataset.vectors.sg must be an integer from 0 to 1"),
     (["overwrite=yes"], "overwrite must be true or false, got 'yes'"),
     (["model.whole_step=maybe"], "model.whole_step: Value 'maybe' is not a valid bool"),
+    # Hydra's override syntax, Lightning's settings and this machine
+    (
+        ["model.hidden_dims=[1,2"],
+        "the override 'model.hidden_dims=[1,2' does not parse: no viable alternative",
+    ),
+    (["trainer.precision=17"], "trainer.precision=17 is not a precision Lightning knows; allowed: "),
+    (
+        ["+trainer.max_epoch=3"],
+        "trainer.max_epoch is not an argument of lightning.pytorch.Trainer; it takes: ",
+    ),
+    (
+        ["trainer=ddp_cpu", f"trainer.devices={CORES + 1}"],
+        f"starts {CORES + 1} CPU processes on {CORES} cores",
+    ),
+    # 4 x 10^11 weights: more memory than any machine this runs on has
+    (["model.hidden_dims=[600000,600000]"], "model.hidden_dims=[600000,600000]: training needs about"),
+    (["+model.symba_aplha=2"], "model.symba_aplha is not a setting; model settings are: "),
+    # an Optuna search that would train every trial and compare nothing
+    (
+        ["-m", "hparams_search=best_mnist_optuna", "optimized_metric=val/loss"],
+        "optimized_metric=val/loss is not a "
+        "metric this run reports; choose one of: val/error_goodness, val/error_head",
+    ),
+    (
+        ["-m", "hparams_search=best_mnist_optuna", "trainer.max_epochs=5"],
+        "trainer.check_val_every_n_epoch=10 > trainer.max_epochs=5: a trial would never validate",
+    ),
 ]
 
 
@@ -228,6 +259,8 @@ def test_bad_input_is_refused_with_one_line_before_anything_runs(args, fragment,
             "threshold.multipliers=[0.5,1]",
             "model.whole_step=maybe",
             "paths.data_dir=/nonexistent/data",
+            "model.hidden_dims=[1,2",
+            "model.hidden_dims=[600000,600000]",
         }
         & set(args)
     ],
@@ -240,6 +273,17 @@ def test_bad_input_fails_before_training_with_one_line(args, fragment, tmp_path)
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "run" / "results.json").exists()
     assert "Epoch" not in proc.stdout
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine with a CUDA GPU runs trainer=gpu")
+def test_trainer_gpu_on_a_machine_without_one_is_refused(tmp_path):
+    proc = run_train(["trainer=gpu", f"hydra.run.dir={tmp_path}/run"])
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "train.py: error: trainer.accelerator=gpu: no CUDA GPU on this machine; use trainer=cpu or "
+        "trainer=default (the GPU where there is one, else the CPU)"
+    )
+    assert not (tmp_path / "run").exists()
 
 
 def test_missing_data_is_one_line_that_names_the_folder_and_the_variable(tmp_path):

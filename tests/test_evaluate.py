@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from ff_lightning.errors import UserInputError
 from ff_lightning.evaluate import evaluate, main
@@ -85,8 +86,9 @@ def test_corruptions_need_square_images(tmp_path):
 def test_command_line_prints_a_table_or_json_writes_corruptions_and_rejects_bad_input(tmp_path, capsys):
     results = train(compose_cfg(tiny_overrides(), tmp_path))
     ckpt = str(tmp_path / "checkpoints" / "last.ckpt")
-    # the table, through main() in this process (what `python -m ff_lightning.evaluate` runs)
-    assert main([ckpt]) == 0
+    # the table, through main() in this process (what `python -m ff_lightning.evaluate` runs);
+    # a run folder stands for its last checkpoint, as with train.py's ckpt_path
+    assert main([str(tmp_path)]) == 0
     table = capsys.readouterr().out
     assert f"test error: goodness {results['test/error_goodness']:.2f} %" in table
     assert len(table.strip().splitlines()) == 3 + 10  # header lines + one per class
@@ -100,6 +102,7 @@ def test_command_line_prints_a_table_or_json_writes_corruptions_and_rejects_bad_
 
     # the refusals, through main() in this process: each one line on stderr, exit code 2
     (tmp_path / "junk.ckpt").write_text("not a checkpoint")
+    (tmp_path / "empty").mkdir()  # a run folder without checkpoints
     for args, fragment in (
         ([str(tmp_path / "none.ckpt")], f"{tmp_path / 'none.ckpt'}: no such checkpoint file"),
         ([str(tmp_path / "junk.ckpt")], f"{tmp_path / 'junk.ckpt'}: not a readable checkpoint"),
@@ -107,11 +110,24 @@ def test_command_line_prints_a_table_or_json_writes_corruptions_and_rejects_bad_
             [ckpt, "--corruptions", "--out", str(out)],
             "already exists; choose another --out or pass --overwrite",
         ),
+        (
+            [str(tmp_path / "empty")],
+            f"{tmp_path / 'empty' / 'checkpoints' / 'last.ckpt'}: no such checkpoint",
+        ),
     ):
         assert main(args) == 2
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert line.startswith("evaluate: error: ") and fragment in line
     assert json.loads(out.read_text()) == as_json
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_cuda_device_without_cuda_is_refused(capsys):
+    assert main(["x.ckpt", "--device", "cuda"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "evaluate: error: --device cuda: no CUDA GPU on this machine; use --device cpu\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_commands_that_run_no_foreseeable_job_are_left_to_hydra(args):
 
 def test_every_job_is_checked_and_a_bad_one_is_named(tmp_path):
     sweep = [f"hydra.sweep.dir={tmp_path}", "logger=none"]
-    assert check_jobs(["-m", "experiment=smoke", "seed=0,1,2", *sweep], CONF_DIR) == 3
+    assert check_jobs(["-m", "experiment=smoke", "seed=0,1,2", *sweep], CONF_DIR).count == 3
     with pytest.raises(UserInputError) as err:
         check_jobs(["-m", "activation=relu,tanh", "threshold.k=1,0", *sweep], CONF_DIR)
     assert str(err.value) == (

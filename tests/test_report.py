@@ -131,10 +131,10 @@ def test_report_cli_prints_tables(sweep):
     assert "| pyramid | 1.50 | 2.50 | 2 | 1 |" in proc.stdout
 
 
-def test_report_on_an_empty_folder_fails_clearly(tmp_path):
+def test_report_on_an_empty_folder_fails_clearly(tmp_path, capsys):
     # main() is what `python -m ff_lightning.report` runs; the command itself: the test above
-    with pytest.raises(SystemExit, match=f"report: error: no results.json under {tmp_path}"):
-        main([str(tmp_path)])
+    assert main([str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"report: error: no results.json under {tmp_path}\n"
 
 
 def test_a_value_a_group_option_set_is_read_from_the_runs_resolved_config(tmp_path):

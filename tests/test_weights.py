@@ -30,3 +30,13 @@ def test_ratios_and_cli(tmp_path, capsys):
     assert main([str(tmp_path / "ff"), str(tmp_path / "bp")]) == 0
     out = capsys.readouterr().out
     assert "| layer0 |" in out and "15.0x" in out and "20.0x" in out
+
+
+def test_the_cli_refuses_a_folder_without_weights_with_exit_2(tmp_path, capsys):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "results.json").write_text("{not json")
+    (tmp_path / "none").mkdir()
+    for folder, fragment in (("none", "results.json not found"), ("bad", "not a readable results file")):
+        assert main([str(tmp_path / folder), str(tmp_path / folder)]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("weights: error: ") and fragment in line

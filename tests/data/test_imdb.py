@@ -113,6 +113,7 @@ def test_data_module_on_a_small_archive(tmp_path):
         label_scale=3.0,
         vectors={"dim": 8, "min_count": 1, "epochs": 2},
         val_size=10,
+        batch_size=10,
     )
     dm.prepare_splits()
     x, y = dm.splits["train"]

@@ -1,4 +1,5 @@
 import gzip
+from pathlib import Path
 
 import pytest
 from torchvision.datasets import MNIST
@@ -41,3 +42,18 @@ def test_a_changed_file_fails_its_checksum_in_either_layout(mnist_gz_folder, tmp
     (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
     with pytest.raises(UserInputError, match="t10k-labels-idx1-ubyte fails its md5 checksum"):
         mnist_files(tmp_path)
+
+
+def test_a_failed_download_leaves_no_folders_behind(tmp_path, monkeypatch):
+    import ff_lightning.data.mnist as mnist
+
+    def fails_half_way(root, train, download):  # as torchvision does: makes MNIST/raw, then fails
+        (Path(root) / "MNIST" / "raw").mkdir(parents=True)
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(mnist, "MNIST", fails_half_way)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(UserInputError, match="download failed: Name or service not known"):
+        mnist.load_mnist(tmp_path / "data" / "new" / "folder", download=True)
+    # the folders the download made are gone; the one that was there stays
+    assert [p.name for p in tmp_path.iterdir()] == ["data"] and list((tmp_path / "data").iterdir()) == []

@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 import torch
 
@@ -31,7 +33,7 @@ def test_val_size_larger_than_training_set_is_an_error():
 
 
 def test_synthetic_keeps_label_pixels_blank():
-    dm = SyntheticDataModule(num_train=100, num_test=10, val_size=10)
+    dm = SyntheticDataModule(num_train=100, num_test=10, val_size=10, batch_size=10)
     dm.setup()
     assert dm.splits["train"][0][:, :10].abs().max() == 0
 
@@ -57,3 +59,19 @@ def test_ranks_take_equal_disjoint_parts_of_the_same_shuffled_epoch():
     # evaluation is never split: every rank scores the whole set
     whole = TensorBatches(y.float().unsqueeze(1), y, batch_size=100, shuffle=False, rank=1, world=2)
     assert torch.cat([yb for _, yb in whole]).tolist() == y.tolist()
+
+
+def test_a_validation_split_that_leaves_less_than_a_batch_is_refused():
+    dm = SyntheticDataModule(num_train=150, num_test=10, val_size=100, batch_size=100)
+    with pytest.raises(
+        UserInputError, match="^dataset.val_size=100 leaves 50 training samples, fewer than one batch"
+    ):
+        dm.prepare_splits()
+
+
+def test_a_train_subset_larger_than_the_data_says_so(caplog):
+    caplog.set_level(logging.WARNING, logger="ff_lightning")
+    dm = SyntheticDataModule(num_train=150, num_test=10, val_size=0, batch_size=10, train_subset=1000)
+    dm.prepare_splits()
+    assert len(dm.splits["train"][1]) == 150
+    assert "dataset.train_subset=1000 is more than the 150 training samples there are" in caplog.text
