@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.errors import UserInputError
+from ff_lightning.jobs import slurm_requeued
 from ff_lightning.results import read_results
 
 log = logging.getLogger("ff_lightning")
@@ -184,6 +185,10 @@ def resolve_ckpt_path(value: str | None, out_dir: Path, cfg: DictConfig) -> str 
       interrupted run with the same config beside it; none: start afresh and say so;
     - a .ckpt file, or a run folder (its checkpoints/last.ckpt).
     """
+    if value in (None, "") and slurm_requeued() and not any(out_dir.glob("hpc_ckpt_*.ckpt")):
+        # a SLURM job stopped by SIGTERM (pre-empted) and requeued goes on from its own last
+        # checkpoint; one that Lightning requeued itself (SIGUSR1) resumes from its hpc_ckpt
+        value = "last"
     if value is None or value == "":
         return None
     if value == "last":

@@ -76,13 +76,18 @@ def check_output_folder(cfg: DictConfig) -> None:
     from ff_lightning.results import read_results
 
     if (read_results(results) or {}).get("status") == "interrupted":
-        if cfg.get("ckpt_path") == "last":
+        if cfg.get("ckpt_path") == "last" or slurm_requeued():
             return
         raise UserInputError(
             f"{results.parent} holds an interrupted run; resume it with ckpt_path=last, "
             "or pass overwrite=true"
         )
     raise UserInputError(f"{results} already exists; choose another hydra.run.dir or pass overwrite=true")
+
+
+def slurm_requeued() -> bool:
+    """A SLURM job started again after a pre-emption or a requeue, in the same folder."""
+    return os.environ.get("SLURM_RESTART_COUNT", "0") not in ("", "0")
 
 
 def check_run_dir(cfg: DictConfig, multirun: bool) -> None:

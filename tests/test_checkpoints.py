@@ -174,3 +174,17 @@ def test_ckpt_path_last_skips_an_unreadable_checkpoint_for_the_newest_readable(t
     assert caplog.text.count("skipping") == 1 and f"skipping {folder / 'last.ckpt'}" in caplog.text
     (folder / "best.ckpt").write_bytes(b"")
     assert newest_readable(tmp_path) is None
+
+
+def test_a_requeued_slurm_job_goes_on_from_its_interrupted_run(tmp_path, monkeypatch):
+    from ff_lightning.jobs import check_output_folder
+
+    cfg = compose_cfg(tiny_overrides("trainer.max_epochs=1"), tmp_path)
+    train(cfg)
+    # as a pre-empted job leaves its folder: SIGTERM recorded, a checkpoint of the epochs done
+    (tmp_path / "results.json").write_text(json.dumps({"status": "interrupted", "epochs_completed": 1}))
+    with pytest.raises(UserInputError, match="holds an interrupted run; resume it with ckpt_path=last"):
+        check_output_folder(cfg)
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    check_output_folder(cfg)
+    assert resolve_ckpt_path(None, tmp_path, cfg) == str(tmp_path / "checkpoints" / "last.ckpt")
