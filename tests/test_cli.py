@@ -261,6 +261,7 @@ def test_bad_input_is_refused_with_one_line_before_anything_runs(args, fragment,
             "paths.data_dir=/nonexistent/data",
             "model.hidden_dims=[1,2",
             "model.hidden_dims=[600000,600000]",
+            "optimized_metric=val/loss",
         }
         & set(args)
     ],
