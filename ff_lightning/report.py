@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from ff_lightning.comparison import comparison_table
 from ff_lightning.errors import UserInputError, refuse
 from ff_lightning.results import read_results, write_atomic
 from ff_lightning.weights import ratio_table, weight_ratios
@@ -573,8 +574,19 @@ def plot_corruptions(
     _save(fig, path, dpi=120)
 
 
+def pick_baseline(labels: list[str], wanted: str | None) -> str:
+    """The setting the others are compared with: the first whose label holds every word of
+    `wanted` (`threshold=constant`), else the sweep's first."""
+    if wanted:
+        for label in labels:
+            if all(word in label.split() for word in wanted.split()):
+                return label
+        raise UserInputError(f"--baseline {wanted!r} matches no setting; the settings: {'; '.join(labels)}")
+    return labels[0]
+
+
 def build_report(
-    sweep_dir: Path, out_dir: Path | None = None, loaded: Loaded | None = None
+    sweep_dir: Path, out_dir: Path | None = None, loaded: Loaded | None = None, baseline: str | None = None
 ) -> tuple[str, list[Path]]:
     """Write report.md and the PNGs; return the markdown and the figure paths. `loaded` is
     load_runs(sweep_dir), when the caller has read the runs already."""
@@ -629,6 +641,20 @@ def build_report(
         parts += ["", f"## {rows_key} by {cols_key}", "", f"![test error heatmap]({fig.name})"]
 
     groups = variants(runs, per_run, keys)
+    if len(groups) >= 2:
+        chosen = pick_baseline(list(groups), baseline)
+        parts += [
+            "",
+            "## Against the baseline",
+            "",
+            f"Each setting minus the baseline ({chosen}), in error points: the mean difference over "
+            "seeds with its 95 % interval (paired by seed where both ran the same seeds, else "
+            "Welch's), at each training budget the runs validated at and at the end. Verdict: "
+            "**lower** or **higher** error where the interval excludes 0, else undecided at this "
+            "size and number of seeds.",
+            "",
+            comparison_table(groups, chosen),
+        ]
     if groups:
         parts += ["", "## Weights"]
         models = _by_model(runs)
@@ -739,12 +765,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sweep_dir", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: SWEEP_DIR)")
     parser.add_argument("--no-wandb", action="store_true", help="do not send the figures to W&B")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="the setting the others are compared with, e.g. 'threshold=constant' (default: the first)",
+    )
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
         return refuse("report", f"{args.sweep_dir} is not a folder")
     loaded = load_runs(args.sweep_dir)
     try:
-        text, figures = build_report(args.sweep_dir, args.out, loaded)
+        text, figures = build_report(args.sweep_dir, args.out, loaded, args.baseline)
     except UserInputError as exc:
         return refuse("report", str(exc))
     print(text)

@@ -1,0 +1,58 @@
+"""Differences over seeds with their 95 % intervals, checked against scipy's own t tests."""
+
+import pytest
+from scipy import stats
+
+from ff_lightning.comparison import compare, comparison_table, paired, welch
+
+
+def test_the_paired_interval_is_scipys():
+    setting, baseline = {0: 3.1, 1: 2.7, 2: 3.4}, {0: 3.0, 1: 2.2, 2: 2.6}
+    diff = paired(setting, baseline)
+    reference = stats.ttest_rel(list(setting.values()), list(baseline.values())).confidence_interval(0.95)
+    assert diff.mean == pytest.approx(0.4666666)
+    assert (diff.low, diff.high) == pytest.approx((reference.low, reference.high))
+    assert diff.paired and diff.n == 3 and diff.verdict == "undecided"
+
+
+def test_welchs_interval_is_scipys():
+    a, b = [1.2, 1.4, 1.3, 1.5], [2.0, 2.4, 2.1]
+    diff = welch(a, b)
+    reference = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert (diff.low, diff.high) == pytest.approx((reference.low, reference.high))
+    assert diff.verdict == "lower" and welch(b, a).verdict == "higher"
+
+
+def test_no_interval_from_one_seed_and_pairing_only_where_seeds_are_shared():
+    one = compare({0: 1.0}, {0: 2.0})
+    assert one.low is None and one.verdict == "undecided" and "no interval" in one.shown()
+    # seeds 0-1 shared: paired; disjoint seeds: Welch
+    assert compare({0: 1.0, 1: 1.1}, {0: 2.0, 1: 2.2, 2: 2.1}).paired
+    assert not compare({0: 1.0, 1: 1.1}, {5: 2.0, 6: 2.2}).paired
+
+
+def test_the_table_gives_a_verdict_per_budget_and_mode():
+    def run(seed, at5, at20, end, test):
+        history = [
+            {"epoch": 5, "val/error_goodness": at5, "val/error_head": at5},
+            {"epoch": 20, "val/error_goodness": at20, "val/error_head": at20},
+        ]
+        return {
+            "seed": seed,
+            "val_history": history,
+            "val/error_goodness": end,
+            "val/error_head": end,
+            "test/error_goodness": test,
+            "test/error_head": test,
+        }
+
+    groups = {
+        "threshold=constant": [run(s, 5.0 + s / 10, 3.0 + s / 10, 2.0 + s / 10, 2.1) for s in range(3)],
+        "threshold=pyramid": [run(s, 4.0 + s / 9, 3.5 + s / 9, 2.0 + s / 11, 2.1) for s in range(3)],
+    }
+    table = comparison_table(groups, "threshold=constant").splitlines()
+    assert len(table) == 2 + 4  # header, then epoch 5, epoch 20, the end, the test set
+    at5, at20, end, test = table[2:]
+    assert "validation, epoch 5 | 3 paired" in at5 and at5.count("**lower**") == 2
+    assert "validation, epoch 20" in at20 and at20.count("**higher**") == 2
+    assert "validation, end" in end and "test set" in test and "undecided" in end
