@@ -126,6 +126,10 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     rows = _rows_of(groups)
+    ends = {r.get("epochs_completed") for runs in groups.values() for r in runs}
+    end = (
+        f"validation, end (epoch {ends.pop()})" if len(ends) == 1 and None not in ends else "validation, end"
+    )
     base = [measures(r) | {"seed": r.get("seed")} for r in groups[baseline]]
     for label, runs in groups.items():
         if label == baseline:
@@ -147,6 +151,6 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str) -> str:
                     f"**{diff.verdict}**" if diff.verdict != "undecided" else diff.verdict,
                 ]
             where = "test set" if row == "test" else row.replace("val@", "validation, epoch ")
-            where = "validation, end" if where == "val" else where
+            where = end if where == "val" else where
             lines.append(f"| {label} | {where} | {seeds or 0} | {' | '.join(cells)} |")
     return "\n".join(lines)

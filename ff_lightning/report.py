@@ -166,6 +166,8 @@ def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: st
             "runs": len(group),
             "diverged": sum(r.get("status") == "diverged" for r in group),
         }
+        chances = [r["chance_error"] for r in done if r.get("chance_error") is not None]
+        row["chance_error"] = statistics.mean(chances) if chances else None
         for mode in MODES:
             chance = [r for r in done if _at_chance(r, mode)]
             row[f"{mode} at chance"] = len(chance)
@@ -267,15 +269,20 @@ def _caption(fig: Any, text: str) -> None:
 
 def _seeds_phrase(counts: list[int], pooled: bool = False) -> str:
     """What a bar stands for: one run, or the mean and spread of several (seeds, or all the runs
-    of a value when other swept settings are pooled into it)."""
+    of a value when other swept settings are pooled into it). Bars without a run are not counted."""
+    counts = [c for c in counts if c > 0]
     low, high = min(counts, default=0), max(counts, default=0)
     if high <= 1:
         return "one run per setting, no error bars"
     spread = f"{low}-{high}" if low != high else str(high)
-    return f"mean +- std over {spread} {'runs' if pooled else 'seeds'}"
+    bars = "; one run: no bar" if low == 1 else ""
+    return f"mean +- std over {spread} {'runs' if pooled else 'seeds'}{bars}"
 
 
 def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, pooled: bool = False) -> None:
+    """Mean test error per value of `key`, both inference modes. A value whose every completed
+    run ended at chance level in a mode has no mean: its bar is drawn hatched at the chance
+    level and labelled, never left empty."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 2), 4.2))
     width = 0.38
@@ -285,7 +292,15 @@ def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, 
         # a bar's spread only where there are seeds to spread
         stds = [statistics.stdev(r[mode]) if len(r[mode]) > 1 else 0.0 for r in rows]
         xs = [i + (j - 0.5) * width for i in range(len(rows))]
-        ax.bar(xs, means, width, yerr=stds if max(counts, default=0) > 1 else None, capsize=3, label=label)
+        bars = ax.bar(
+            xs, means, width, yerr=stds if max(counts, default=0) > 1 else None, capsize=3, label=label
+        )
+        colour = bars.patches[0].get_facecolor() if bars.patches else None
+        for x, r in zip(xs, rows, strict=True):
+            chance = r.get("chance_error")
+            if not r[mode] and r.get(f"{mode} at chance") and chance is not None:
+                ax.bar(x, chance, width, fill=False, hatch="//", edgecolor=colour)
+                ax.annotate("chance", (x, chance), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(rows)), [r["value"] for r in rows], rotation=20)
     ax.set_xlabel(key)
     ax.set_ylabel("test error (%)")
@@ -294,6 +309,53 @@ def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, 
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     _caption(fig, caption)
     _save(fig, path, dpi=120)
+
+
+def plot_history(groups: dict[str, list[dict[str, Any]]], path: Path, caption: str) -> bool:
+    """Validation error against the epoch for each setting (mean over seeds, the seeds' range
+    shaded), from each run's val_history; False (nothing drawn) where no run has one."""
+    histories = {
+        label: [r["val_history"] for r in runs if r.get("val_history")] for label, runs in groups.items()
+    }
+    histories = {label: h for label, h in histories.items() if h}
+    if not histories:
+        return False
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
+    seeds = []
+    for label, runs in histories.items():
+        seeds.append(len(runs))
+        for ax, mode in zip(axes, ("goodness", "head"), strict=True):
+            by_epoch: dict[int, list[float]] = defaultdict(list)
+            for history in runs:
+                for entry in history:
+                    if entry.get(f"val/error_{mode}") is not None:
+                        by_epoch[entry["epoch"]].append(entry[f"val/error_{mode}"])
+            epochs = sorted(by_epoch)
+            means = [statistics.mean(by_epoch[e]) for e in epochs]
+            (line,) = ax.plot(epochs, means, marker="o", markersize=3, label=label)
+            if max((len(v) for v in by_epoch.values()), default=0) > 1:
+                lows, highs = [min(by_epoch[e]) for e in epochs], [max(by_epoch[e]) for e in epochs]
+                ax.fill_between(epochs, lows, highs, alpha=0.2, color=line.get_color())
+    for ax, mode in zip(axes, ("goodness", "head"), strict=True):
+        ax.set_title(f"validation error, {mode} inference", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation error (%)")
+        ax.set_yscale("log")
+        # plain numbers on the log axis (2, 3, 4 rather than 2 x 10^0)
+        plain = plt.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+    low, high = min(seeds), max(seeds)
+    spread = f"{low}-{high}" if low != high else str(high)
+    what = "one seed per setting" if high == 1 else f"mean over {spread} seeds, their range shaded"
+    fig.suptitle(f"validation error against the training budget ({what})", fontsize=10)
+    axes[1].legend(fontsize=7)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    _caption(fig, caption)
+    _save(fig, path, dpi=120)
+    return True
 
 
 def setting_label(values: dict[str, str], keys: list[str]) -> str:
@@ -655,6 +717,10 @@ def build_report(
             "",
             comparison_table(groups, chosen),
         ]
+        fig = out_dir / "validation_by_epoch.png"
+        if plot_history(groups, fig, caption):
+            figures.append(fig)
+            parts += ["", f"![validation error against the epoch]({fig.name})"]
     if groups:
         parts += ["", "## Weights"]
         models = _by_model(runs)

@@ -101,8 +101,11 @@ def test_rows_follow_the_sweeps_order_not_the_alphabet(tmp_path):
     for job, threshold in enumerate(["pyramid", "scheduled", "constant"] * 4):
         fake_run(tmp_path / str(job), "completed", job // 3, threshold, 1.0 + job)
     text, _ = build_report(tmp_path)
-    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")][2:]
+    table = text.split("## threshold\n")[1].split("\n## ")[0]
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][2:]
     assert rows == ["pyramid", "scheduled", "constant"]
+    # the comparisons are against the sweep's first value
+    assert "minus the baseline (threshold=pyramid ff_mlp)" in text
     assert "| pyramid | 5.50 +- 3.87 |" in text  # jobs 0, 3, 6 and 9 (not 10 before 2)
 
 
