@@ -38,7 +38,7 @@ class Difference:
     def shown(self) -> str:
         """`-0.42 [-0.80, -0.04]`, or the difference alone where there is no interval."""
         if self.low is None or self.high is None:
-            return f"{self.mean:+.2f} (no interval: {self.n} {'pair' if self.paired else 'run'}s)"
+            return f"{self.mean:+.2f} (one seed: no interval)"
         return f"{self.mean:+.2f} [{self.low:+.2f}, {self.high:+.2f}]"
 
 

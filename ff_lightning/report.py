@@ -636,6 +636,11 @@ def plot_corruptions(
     _save(fig, path, dpi=120)
 
 
+# a sweep folder's baseline setting, kept beside its records (`threshold=constant`), so that its
+# report is regenerated against the same one
+BASELINE_FILE = "baseline.txt"
+
+
 def pick_baseline(labels: list[str], wanted: str | None) -> str:
     """The setting the others are compared with: the first whose label holds every word of
     `wanted` (`threshold=constant`), else the sweep's first."""
@@ -704,6 +709,9 @@ def build_report(
 
     groups = variants(runs, per_run, keys)
     if len(groups) >= 2:
+        kept = sweep_dir / BASELINE_FILE
+        if baseline is None and kept.is_file():
+            baseline = kept.read_text().strip()
         chosen = pick_baseline(list(groups), baseline)
         parts += [
             "",
@@ -834,7 +842,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline",
         default=None,
-        help="the setting the others are compared with, e.g. 'threshold=constant' (default: the first)",
+        help="the setting the others are compared with, e.g. 'threshold=constant' (default: what "
+        f"SWEEP_DIR/{BASELINE_FILE} says, else the sweep's first)",
     )
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():

@@ -3,8 +3,8 @@
 # priority order, one run at a time. Every run has its own folder under the campaign root; a run
 # whose results.json is there is skipped, and one with a checkpoint is resumed (ckpt_path=last),
 # so the campaign can be stopped and started again and goes on where it was. Each finished run's
-# records (results.json, config_resolved.yaml, the overrides) are copied to
-# docs/results/campaign/QUESTION/RUN/, where the report reads them:
+# records (python -m ff_lightning.records: results.json, config_resolved.yaml, the overrides) are
+# kept in docs/results/campaign/QUESTION/RUN/, where the report reads them:
 #   python -m ff_lightning.report docs/results/campaign/QUESTION
 #
 # Usage: multirun_scripts/campaign.sh [--plan] [--only QUESTION] [hydra overrides]
@@ -97,9 +97,7 @@ while read -r question name overrides; do
   [ "$state" = resume ] && args+=(ckpt_path=last)
   echo "== $question/$name: python train.py ${args[*]}"
   if python train.py "${args[@]}" && [ -n "$keep" ]; then
-    mkdir -p "$keep/$question/$name"
-    cp "$dir/results.json" "$dir/config_resolved.yaml" "$keep/$question/$name/"
-    [ -f "$dir/.hydra/overrides.yaml" ] && cp "$dir/.hydra/overrides.yaml" "$keep/$question/$name/"
+    python -m ff_lightning.records "$dir" "$keep/$question/$name"
   fi
 done < <(runs)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from ff_lightning.report import build_report, load_runs, main, swept_keys
-from tests.conftest import run_report
+from tests.conftest import ROOT, run_report
 
 
 def fake_run(folder: Path, status: str, seed: int, threshold: str, error: float | None, model="ff_mlp"):
@@ -340,3 +340,23 @@ def test_layer_activity_of_each_setting_gets_a_table_and_a_figure(sweep):
 def test_runs_without_layer_metrics_get_no_activity_section(sweep):
     text, figures = build_report(sweep)
     assert "## Layer activity" not in text and not (sweep / "activity.png").exists()
+
+
+def recorded_sweeps() -> list[Path]:
+    """The folders under docs/results/ whose report.md comes from run records kept beside it."""
+    root = ROOT / "docs" / "results"
+    return sorted(
+        report.parent.relative_to(ROOT)
+        for report in root.rglob("report.md")
+        if any(report.parent.rglob("results.json"))
+    )
+
+
+@pytest.mark.parametrize("folder", recorded_sweeps(), ids=str)
+def test_a_committed_report_is_what_its_records_give(folder, tmp_path, monkeypatch):
+    # as `python -m ff_lightning.report docs/results/NAME` writes it, from the repository's root
+    monkeypatch.chdir(ROOT)
+    text, _ = build_report(folder, tmp_path)
+    assert (ROOT / folder / "report.md").read_text() == text, (
+        f"{folder}/report.md differs from what its records give: python -m ff_lightning.report {folder}"
+    )
