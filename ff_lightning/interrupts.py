@@ -5,8 +5,8 @@ process the signal killed, so that a scheduler or an `&&` chain sees it failed.
 Lightning handles both itself: on SIGTERM it stops at the next batch with SIGTERMException, a
 SystemExit whose code is 0 (a success to the shell); on Ctrl+C it shuts down and calls
 sys.exit(1). Neither says which signal came. This records the signal, lets Lightning stop as it
-does, and turns what it raises into Interrupted. Outside Lightning's fit (data loading, testing)
-the handler raises at once.
+does, and turns what it raises into Interrupted. Where Lightning's handler is not installed
+(while the data loads, between fit and test) the handler raises at once.
 """
 
 import signal
