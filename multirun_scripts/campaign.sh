@@ -12,6 +12,7 @@
 #   --only QUESTION   run one question's runs only
 #   FF_CAMPAIGN_ROOT  where the run folders go (default outputs/campaign)
 #   FF_CAMPAIGN_KEEP  where the records are copied (default docs/results/campaign; empty: nowhere)
+#   FF_SWEEP_DRY_RUN=1  print each train.py command line instead of running it
 # Extra hydra overrides go to every run (experiment=smoke rehearses the whole campaign small).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +96,11 @@ while read -r question name overrides; do
   # shellcheck disable=SC2086  # the overrides are words
   args=("${full[@]}" $overrides "hydra.run.dir=$dir" "${extra[@]}")
   [ "$state" = resume ] && args+=(ckpt_path=last)
+  if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+    printf '%q ' python train.py "${args[@]}"
+    echo
+    continue
+  fi
   echo "== $question/$name: python train.py ${args[*]}"
   if python train.py "${args[@]}" && [ -n "$keep" ]; then
     python -m ff_lightning.records "$dir" "$keep/$question/$name"

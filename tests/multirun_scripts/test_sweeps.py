@@ -173,3 +173,33 @@ def test_cnn_vs_mlp_script_puts_the_conv_models_next_to_the_mlps():
     # experiment=smoke shrinks each half with its own smoke experiment
     small = [c["experiment"] for c, _ in composed_jobs("cnn_vs_mlp.sh", "seed=0", "experiment=smoke")]
     assert small == ["cnn_smoke", "cnn_smoke", "smoke", "smoke"]
+
+
+def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_path):
+    from ff_lightning.jobs import check_jobs
+
+    env = {"FF_CAMPAIGN_ROOT": str(tmp_path / "campaign")}
+    runs = dry_run("campaign.sh", **env)
+    assert len(runs) == 24
+    # the headline first, its seeds interleaved so that the runs done so far pair up
+    assert [r[-2:] for r in runs[:2]] == [
+        ["seed=0", f"hydra.run.dir={tmp_path}/campaign/pyramid_vs_units/pyramid_seed0"],
+        ["seed=0", f"hydra.run.dir={tmp_path}/campaign/pyramid_vs_units/units_seed0"],
+    ]
+    for args in runs:
+        assert check_jobs(args[2:], CONF_DIR).count == 1
+    # a finished run is skipped, an interrupted one resumed
+    (tmp_path / "campaign" / "pyramid_vs_units" / "pyramid_seed0").mkdir(parents=True)
+    (tmp_path / "campaign" / "pyramid_vs_units" / "pyramid_seed0" / "results.json").write_text("{}")
+    (tmp_path / "campaign" / "pyramid_vs_units" / "units_seed0" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "campaign" / "pyramid_vs_units" / "units_seed0" / "checkpoints" / "last.ckpt").write_text("")
+    again = dry_run("campaign.sh", "--only", "pyramid_vs_units", **env)
+    assert len(again) == 5 and again[0][-1] == "ckpt_path=last"
+    plan = subprocess.run(
+        ["bash", str(ROOT / "multirun_scripts" / "campaign.sh"), "--plan"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plan.returncode == 0 and "23 of 24 runs to do" in plan.stdout and " done " in plan.stdout
