@@ -275,7 +275,7 @@ def _seeds_phrase(counts: list[int], pooled: bool = False) -> str:
     if high <= 1:
         return "one run per setting, no error bars"
     spread = f"{low}-{high}" if low != high else str(high)
-    bars = "; one run: no bar" if low == 1 else ""
+    bars = "; a single run has no error bar" if low == 1 else ""
     return f"mean +- std over {spread} {'runs' if pooled else 'seeds'}{bars}"
 
 

@@ -54,12 +54,13 @@ SUITE_TRAINER_ARGUMENTS = frozenset(
 
 
 def check_trainer(cfg: DictConfig) -> None:
+    """The trainer's settings against Lightning, then against this machine."""
     trainer = cfg.trainer
     check_arguments(trainer)
     check_precision(trainer.get("precision", "32-true"))
     accelerator = str(trainer.get("accelerator", "auto"))
     check_accelerator(accelerator, trainer.get("devices", 1))
-    check_cpu_processes(accelerator, trainer.get("devices", 1), trainer.get("strategy"))
+    check_cpu_processes(accelerator, trainer.get("devices", 1))
     check_memory(cfg, accelerator)
 
 
@@ -125,7 +126,7 @@ def check_accelerator(accelerator: str, devices: object) -> None:
             )
 
 
-def check_cpu_processes(accelerator: str, devices: object, strategy: object) -> None:
+def check_cpu_processes(accelerator: str, devices: object) -> None:
     """CPU DDP starts one process per device; more than the cores only slows every one down."""
     if accelerator != "cpu" or not isinstance(devices, int) or devices <= 1:
         return

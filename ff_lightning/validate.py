@@ -242,7 +242,9 @@ def check_search(cfg: DictConfig, sweeper_target: str) -> None:
             f"optimized_metric={metric} cannot be searched: a search optimises a validation metric "
             "(val/error_goodness or val/error_head), never the test set's"
         )
-    has_goodness = "goodness_from_layer" in cfg.model
+    # FFModule and ChannelwiseFFModule infer by goodness; the backprop twins and logistic
+    # regression have the head alone (an experiment's goodness_from_layer passes them by)
+    has_goodness = str(cfg.model.get("_target_", "")).endswith("FFModule")
     reported = SEARCHABLE if has_goodness else ("val/error_head",)
     if metric not in reported:
         raise UserInputError(

@@ -360,3 +360,27 @@ def test_a_committed_report_is_what_its_records_give(folder, tmp_path, monkeypat
     assert (ROOT / folder / "report.md").read_text() == text, (
         f"{folder}/report.md differs from what its records give: python -m ff_lightning.report {folder}"
     )
+
+
+def test_a_setting_at_chance_is_drawn_hatched_at_the_chance_level(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    for seed in range(2):
+        fake_run(tmp_path / f"c{seed}", "completed", seed, "constant", 2.0 + seed)
+        fake_run(tmp_path / f"t{seed}", "completed", seed, "tanh_at_units", 88.7)
+        results = json.loads((tmp_path / f"t{seed}" / "results.json").read_text())
+        results.update(chance_error=88.65, at_chance={"goodness": True, "head": True})
+        (tmp_path / f"t{seed}" / "results.json").write_text(json.dumps(results))
+    hatched = []
+    draw = matplotlib.axes.Axes.bar
+
+    def bar(self, *args, **kwargs):
+        if kwargs.get("hatch"):
+            hatched.append(args[1])
+        return draw(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "bar", bar)
+    text, _ = build_report(tmp_path)
+    # both inference modes of the setting at chance: a hatched bar at 88.65 %, none for the other
+    assert hatched == [88.65, 88.65]
+    assert "| tanh_at_units | n/a | n/a | 2 | 0 | 2 / 2 |" in text
