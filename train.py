@@ -56,7 +56,27 @@ def main(cfg: DictConfig) -> float | None:
     return results.get(cfg.get("optimized_metric") or "")
 
 
+def print_help() -> None:
+    """Hydra's --help, listing only the options a user can choose."""
+    import contextlib
+    import io
+
+    from ff_lightning.console import choosable_help
+
+    text = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(text):
+            main()
+    except SystemExit as done:  # Hydra exits once it has printed the help
+        if done.code not in (None, 0):
+            raise
+    print(choosable_help(text.getvalue()), end="")
+
+
 if __name__ == "__main__":
+    if "--help" in sys.argv[1:] or "-h" in sys.argv[1:]:
+        print_help()
+        sys.exit(0)
     drop_empty_folder_variables()
     try:
         # every job of the command line, before the first one trains or Hydra writes anything

@@ -43,3 +43,20 @@ def progress_bar_wanted(setting: bool | None) -> bool:
     """null (the default): a bar on a terminal; in a log file one line per epoch instead (the
     epoch summary), since a bar's every refresh would be a line there."""
     return sys.stderr.isatty() if setting is None else bool(setting)
+
+
+# config-group options that exist for other options to build on, never to be chosen: the typed
+# schemas that conf/model/*.yaml extend, and the base the debug presets share
+BASE_OPTIONS = {"model": ("_schema",), "debug": ("default",)}
+
+
+def choosable_help(text: str) -> str:
+    """Hydra's `--help` text with the base options left out of its config-group lines."""
+    lines = []
+    for line in text.splitlines():
+        group, sep, options = line.partition(": ")
+        if sep and group in BASE_OPTIONS and options:
+            kept = [o for o in options.split(", ") if not o.endswith(BASE_OPTIONS[group])]
+            line = f"{group}: {', '.join(kept)}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -468,3 +468,12 @@ def test_a_finished_run_is_written_whole_and_a_rerun_into_its_folder_is_refused(
     assert proc.returncode == 2
     assert "results.json already exists" in proc.stderr.strip().splitlines()[-1]
     assert {p: p.read_bytes() for p in sorted((run / ".hydra").iterdir())} == before
+
+
+def test_help_lists_only_the_options_a_user_can_choose():
+    proc = run_train(["--help"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    groups = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line and "," in line)
+    assert groups["model"] == "backprop_cnn, backprop_mlp, ff_cnn, ff_cnn_channelwise, ff_mlp, logreg"
+    assert groups["debug"] == "fast_dev_run, limit, overfit, profiler"
+    assert "== Config ==" in proc.stdout and "schema" not in proc.stdout.split("== Config ==")[0]
