@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +105,23 @@ def evaluate(
     if corruptions:
         out["corruption_seed"] = seed
         out["corruptions"] = {}
-        for name in corruptions:
-            out["corruptions"][name] = {}
-            for severity in severities:
-                x = corrupt(x_all, name, severity, seed)
-                w = _errors(model, x.split(eval_batch), y_all, device)
-                out["corruptions"][name][str(severity)] = {
-                    f"error_{mode}": 100.0 * v.float().mean().item() for mode, v in w.items()
-                }
+        cases = [(name, severity) for name in corruptions for severity in severities]
+        started = time.perf_counter()
+        for done, (name, severity) in enumerate(cases, start=1):
+            x = corrupt(x_all, name, severity, seed)
+            w = _errors(model, x.split(eval_batch), y_all, device)
+            cell = {f"error_{mode}": 100.0 * v.float().mean().item() for mode, v in w.items()}
+            out["corruptions"].setdefault(name, {})[str(severity)] = cell
+            # a line per case on stderr (stdout holds the table or the JSON): the whole set takes
+            # minutes for a model whose goodness inference runs every label
+            elapsed = time.perf_counter() - started
+            print(
+                f"evaluate: [{done}/{len(cases)}] {name} severity {severity}: "
+                + ", ".join(f"{mode} {v:.2f} %" for mode, v in cell.items())
+                + f" ({elapsed:.0f} s, about {elapsed / done * (len(cases) - done):.0f} s to go)",
+                file=sys.stderr,
+                flush=True,
+            )
         for mode in ("goodness", "head"):
             cells = [
                 c[f"error_{mode}"]

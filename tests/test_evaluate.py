@@ -99,6 +99,12 @@ def test_command_line_prints_a_table_or_json_writes_corruptions_and_rejects_bad_
     as_json = json.loads(proc.stdout)
     assert as_json["test/error_head"] == pytest.approx(results["test/error_head"], abs=1e-4)
     assert list(as_json["corruptions"]) == ["shift", "contrast"] and json.loads(out.read_text()) == as_json
+    # progress on stderr, a line per corruption and severity
+    progress = [line for line in proc.stderr.splitlines() if line.startswith("evaluate: [")]
+    assert [line.split(":")[1].strip() for line in progress] == [
+        "[1/2] shift severity 2",
+        "[2/2] contrast severity 2",
+    ]
 
     # the refusals, through main() in this process: each one line on stderr, exit code 2
     (tmp_path / "junk.ckpt").write_text("not a checkpoint")
