@@ -664,10 +664,11 @@ def build_report(
         raise UserInputError(f"no results.json under {sweep_dir}")
     n_div = sum(r.get("status") == "diverged" for r in runs)
     n_chance = sum(r.get("status") == "completed" and any(_at_chance(r, m) for m in MODES) for r in runs)
+    total = len(runs) + len(failed)
     parts = [
         f"# Report: {sweep_dir}",
         "",
-        f"{len(runs) + len(failed)} runs: {len(runs) - n_div} completed, {n_div} diverged, "
+        f"{total} run{'s' if total != 1 else ''}: {len(runs) - n_div} completed, {n_div} diverged, "
         f"{len(failed)} failed (no readable results.json); {n_chance} completed at chance level in "
         "an inference mode.",
         "",
@@ -725,10 +726,10 @@ def build_report(
             "",
             comparison_table(groups, chosen),
         ]
-        fig = out_dir / "validation_by_epoch.png"
-        if plot_history(groups, fig, caption):
-            figures.append(fig)
-            parts += ["", f"![validation error against the epoch]({fig.name})"]
+    fig = out_dir / "validation_by_epoch.png"
+    if groups and plot_history(groups, fig, caption):
+        figures.append(fig)
+        parts += ["", f"![validation error against the epoch]({fig.name})"]
     if groups:
         parts += ["", "## Weights"]
         models = _by_model(runs)
