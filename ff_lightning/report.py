@@ -206,6 +206,9 @@ def _save(fig: Any, path: Path, dpi: int) -> None:
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     write_atomic(path, buffer.getvalue())
+    # progress, a line per figure on stderr (stdout holds the tables): a large sweep's figures
+    # take a while
+    print(f"report: drew {path.name}", file=sys.stderr, flush=True)
 
 
 def _file_part(key: str) -> str:
@@ -850,6 +853,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.sweep_dir.is_dir():
         return refuse("report", f"{args.sweep_dir} is not a folder")
     loaded = load_runs(args.sweep_dir)
+    print(f"report: read {len(loaded[0])} results.json under {args.sweep_dir}", file=sys.stderr, flush=True)
     try:
         text, figures = build_report(args.sweep_dir, args.out, loaded, args.baseline)
     except UserInputError as exc:

@@ -132,6 +132,9 @@ def test_report_cli_prints_tables(sweep):
     proc = run_report(sweep)
     assert proc.returncode == 0, proc.stderr
     assert "| pyramid | 1.50 | 2.50 | 2 | 1 |" in proc.stdout
+    # progress on stderr: what was read, then a line per figure
+    progress = [line for line in proc.stderr.splitlines() if line.startswith("report: ")]
+    assert progress[0].startswith("report: read ") and "report: drew error_by_threshold.png" in progress
 
 
 def test_report_on_an_empty_folder_fails_clearly(tmp_path, capsys):
