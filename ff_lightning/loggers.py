@@ -104,9 +104,20 @@ def wandb_logger(
         name=name or run_name(),
         tags=list(tags) if tags else None,
         job_type=job_type,
-        offline=resolved == "offline",
+        # the mode goes to wandb.init alone: Lightning's offline=True would set WANDB_MODE in the
+        # environment after the login check had started W&B's session, and wandb warns on
+        # every run that the change is ignored
         mode=resolved,
+        # no run summary and history on the console (about 30 lines a job, and a second
+        # `wandb sync` hint beside the one finish_wandb logs); warnings and errors still show
+        settings=wandb_quiet_settings(),
     )
+
+
+def wandb_quiet_settings() -> object:
+    import wandb
+
+    return wandb.Settings(quiet=True)
 
 
 def logger_list(**loggers: Logger) -> list[Logger]:

@@ -34,8 +34,14 @@ def resolve_wandb_mode(mode: str = "auto") -> str:
         return "online"
     # auto without a key is the ordinary offline case; anything else is worth a line
     if problem != NO_KEY:
-        log.warning("W&B: %s; logging offline instead (upload later with `wandb sync`)", problem)
+        _warn_offline(problem)
     return "offline"
+
+
+@functools.cache
+def _warn_offline(problem: str) -> None:
+    """Once a process: every job of a sweep goes offline for the same reason."""
+    log.warning("W&B: %s; logging offline instead (upload later with `wandb sync`)", problem)
 
 
 def check_online_login() -> None:

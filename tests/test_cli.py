@@ -478,3 +478,15 @@ def test_help_lists_only_the_options_a_user_can_choose():
     assert groups["model"] == "backprop_cnn, backprop_mlp, ff_cnn, ff_cnn_channelwise, ff_mlp, logreg"
     assert groups["debug"] == "fast_dev_run, limit, overfit, profiler"
     assert "== Config ==" in proc.stdout and "schema" not in proc.stdout.split("== Config ==")[0]
+
+
+@pytest.mark.slow
+def test_a_default_run_prints_no_wandb_warning_and_one_sync_hint(tmp_path):
+    # the default logger (W&B, offline without a login), no WANDB_MODE in the environment
+    proc = run_train([*TINY, f"hydra.run.dir={tmp_path}"], env={"WANDB_MODE": None, "WANDB_API_KEY": None})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    output = proc.stdout + proc.stderr
+    assert "wandb: WARNING" not in output, output[-3000:]
+    assert output.count("wandb sync ") == 1, output[-3000:]
+    # no run summary or history on the console
+    assert "Run history" not in output and "Run summary" not in output
