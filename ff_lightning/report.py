@@ -853,7 +853,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.sweep_dir.is_dir():
         return refuse("report", f"{args.sweep_dir} is not a folder")
     loaded = load_runs(args.sweep_dir)
-    print(f"report: read {len(loaded[0])} results.json under {args.sweep_dir}", file=sys.stderr, flush=True)
+    if loaded[0]:  # progress; a folder without runs gets its one-line refusal alone
+        print(
+            f"report: read {len(loaded[0])} results.json under {args.sweep_dir}", file=sys.stderr, flush=True
+        )
     try:
         text, figures = build_report(args.sweep_dir, args.out, loaded, args.baseline)
     except UserInputError as exc:
