@@ -9,6 +9,9 @@ from lightning.pytorch.trainer.states import TrainerFn
 
 log = logging.getLogger("ff_lightning")
 
+# the validation errors the epoch summary keeps and the best-so-far values follow
+VAL_KEYS = ("val/error_goodness", "val/error_head")
+
 
 class EpochSummary(Callback):
     """Times the training part of each epoch and its validation pass apart, keeps each validated
@@ -18,8 +21,6 @@ class EpochSummary(Callback):
     Lightning validates inside the training epoch (before on_train_epoch_end), with
     `trainer.training` already off, so the training part ends where validation starts. The lists
     travel in checkpoints, so a resumed run keeps one entry per epoch of its whole history."""
-
-    VAL_KEYS = ("val/error_goodness", "val/error_head")
 
     def __init__(self) -> None:
         self.train_seconds: list[float] = []
@@ -55,7 +56,7 @@ class EpochSummary(Callback):
             m.update(pl_module.epoch_metrics())
         if self._validated:
             entry: dict[str, float | int] = {"epoch": trainer.current_epoch + 1}
-            entry.update({key: float(m[key]) for key in self.VAL_KEYS if key in m})
+            entry.update({key: float(m[key]) for key in VAL_KEYS if key in m})
             self.val_history.append(entry)
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
         for key, fmt in (
@@ -88,13 +89,11 @@ class BestValidation(Callback):
     Validation runs before on_train_epoch_end, so this epoch's errors are there to compare; the
     best values are kept in checkpoints (state_dict), so a resumed run goes on from them."""
 
-    KEYS = ("val/error_goodness", "val/error_head")
-
     def __init__(self) -> None:
         self.best: dict[str, float] = {}
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        for key in self.KEYS:
+        for key in VAL_KEYS:
             if key in trainer.callback_metrics:
                 value = float(trainer.callback_metrics[key])
                 self.best[key] = min(value, self.best.get(key, value))

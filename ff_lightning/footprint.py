@@ -11,6 +11,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from ff_lightning.validate import dataset_classes
+
 FLOAT_BYTES = 4
 
 
@@ -26,10 +28,6 @@ def input_dim(cfg: DictConfig) -> int | None:
     return int(dim) if dim is not None else None
 
 
-def num_classes(cfg: DictConfig) -> int:
-    return int(cfg.dataset.get("num_classes", 2 if "IMDb" in str(cfg.dataset.get("_target_", "")) else 10))
-
-
 def parameters(cfg: DictConfig) -> int | None:
     """The number of weights and biases of an MLP model (its FF layers and its linear head), or
     None for a model this does not estimate."""
@@ -43,7 +41,7 @@ def parameters(cfg: DictConfig) -> int | None:
         count += previous * d + d
         previous = d
     # the head reads the activities of every layer it is given: at most all of them
-    count += sum(dims) * num_classes(cfg) + num_classes(cfg)
+    count += sum(dims) * dataset_classes(cfg) + dataset_classes(cfg)
     return count
 
 
@@ -63,7 +61,7 @@ def memory_bytes(cfg: DictConfig) -> int | None:
     dims = [int(d) for d in cfg.model.hidden_dims]
     state = 3 * count * FLOAT_BYTES
     rows = int(cfg.dataset.get("batch_size", 100)) * (1 + int(cfg.model.get("negatives_per_image", 1)))
-    eval_rows = int(cfg.dataset.get("eval_batch_size", 1000)) * num_classes(cfg)
+    eval_rows = int(cfg.dataset.get("eval_batch_size", 1000)) * dataset_classes(cfg)
     # activations, their gradients and one temporary per layer in training; two layers at a time
     # in evaluation
     activations = (3 * rows * sum(dims) + 2 * eval_rows * max(dims, default=0)) * FLOAT_BYTES
