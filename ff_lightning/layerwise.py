@@ -14,6 +14,9 @@ from torchmetrics.classification import MulticlassAccuracy
 from ff_lightning.divergence import divergence
 from ff_lightning.lr_schedules import lr_factor
 
+# per-layer accuracies (shares of samples): logged in %, like the errors
+PERCENT_STATS = ("threshold_acc", "accuracy")
+
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
 
@@ -107,11 +110,11 @@ class LayerwiseModule(L.LightningModule):
         steps = max(self._steps, 1)
         means = (self._stats / steps).cpu()
         logs = {"train/loss": means[:, 0].sum(), "train/head_loss": self._head_loss.cpu() / steps}
-        logs["train/head_accuracy"] = self._head_correct.cpu() / steps
+        logs["train/head_accuracy"] = 100 * self._head_correct.cpu() / steps
         logs["train/lr_factor"] = torch.tensor(self.lr_factor)
         for i, row in enumerate(means):
             for name, value in zip(self.stat_names, row, strict=True):
-                logs[f"train/layer{i}/{name}"] = value
+                logs[f"train/layer{i}/{name}"] = 100 * value if name in PERCENT_STATS else value
         return logs
 
     def on_train_epoch_end(self) -> None:

@@ -23,7 +23,14 @@ from ff_lightning.ddp_jobs import ddp_children_run_this_job
 from ff_lightning.distributed import gather_digests
 from ff_lightning.interrupts import Interrupted, SignalRecord
 from ff_lightning.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
-from ff_lightning.loggers import as_list, carry_csv_history, finish_wandb, log_weight_histograms, wandb_info
+from ff_lightning.loggers import (
+    as_list,
+    carry_csv_history,
+    finish_wandb,
+    keep_run_id,
+    log_weights,
+    wandb_info,
+)
 from ff_lightning.results import at_chance, chance_error, write_atomic, write_results
 from ff_lightning.run_folder import clear_old_run
 from ff_lightning.validate import validate_config
@@ -116,6 +123,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             hparams = OmegaConf.to_container(cfg, resolve=True)
             for one in as_list(logger):
                 one.log_hyperparams({**hparams, "choices": choices})
+            if rank_zero:
+                keep_run_id(logger)
         with ddp_children_run_this_job(trainer):
             # the run's own checkpoints hold its config and RNG states, which weights_only rejects
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=False)
@@ -177,15 +186,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         results["metrics"] = metrics
         write_results(results_path, results)
         if logger:
-            flat = {
-                f"weights/{layer}/{k}": v
-                for layer, s in results["weights"].items()
-                for k, v in s.items()
-                if k in ("mean_abs", "std", "fro_norm")
-            }
-            for one in as_list(logger):
-                one.log_metrics(flat)
-            log_weight_histograms(logger, results["weights"])
+            log_weights(logger, results["weights"], results["epochs_completed"])
     except (SystemExit, KeyboardInterrupt, Interrupted):
         if record.received is None:
             raise

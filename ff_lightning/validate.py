@@ -283,6 +283,19 @@ def check_model_keys(cfg: DictConfig) -> None:
             )
 
 
+def check_logger_arguments(cfg: DictConfig) -> None:
+    """logger=wandb (alone, or logger.wandb of logger=many) passes its keys to WandbLogger and
+    wandb.init: one that neither takes is refused here rather than as a TypeError mid-start."""
+    from ff_lightning.loggers import check_wandb_arguments
+
+    logger = cfg.get("logger")
+    if not logger:
+        return
+    for where, node in (("logger", logger), ("logger.wandb", logger.get("wandb"))):
+        if isinstance(node, DictConfig) and str(node.get("_target_", "")).endswith(".wandb_logger"):
+            check_wandb_arguments(node, where)
+
+
 def _sweeper_target() -> str:
     from hydra.core.hydra_config import HydraConfig
 
@@ -303,6 +316,7 @@ def validate_config(cfg: DictConfig) -> None:
     check_settings(cfg)
     check_model_keys(cfg)
     check_search(cfg, _sweeper_target())
+    check_logger_arguments(cfg)
     dims = cfg.model.get("hidden_dims")
     if dims is not None:
         from_layer = cfg.model.get("goodness_from_layer", 0)
