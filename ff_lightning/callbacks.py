@@ -59,8 +59,11 @@ class EpochSummary(Callback):
             entry.update({key: float(m[key]) for key in VAL_KEYS if key in m})
             self.val_history.append(entry)
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
+        # an overfit check (trainer.overfit_batches) is judged by its training accuracy
+        shown = (("train/head_accuracy", "train/head_accuracy {:.1f}%"),) if trainer.overfit_batches else ()
         for key, fmt in (
             ("train/loss", "train/loss {:.4f}"),
+            *shown,
             ("val/error_goodness", "val/error_goodness {:.2f}%"),
             ("val/error_head", "val/error_head {:.2f}%"),
         ):

@@ -22,7 +22,16 @@ except ImportError:  # Windows: no flock; folders are not locked there
     fcntl = None
 
 # what a run writes into its folder besides Hydra's own files: removed by overwrite=true
-RUN_FILES = ("checkpoints", "csv", "wandb", "results.json", "config_resolved.yaml", "profiler")
+RUN_FILES = (
+    "checkpoints",
+    "csv",
+    "wandb",
+    "results.json",
+    "config_resolved.yaml",
+    # debug=profiler's tables
+    "fit-profile.txt",
+    "test-profile.txt",
+)
 
 _held: dict[Path, int] = {}
 

@@ -199,6 +199,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         finish_wandb(logger)
     if results.get("divergence_reason"):
         log.warning("diverged: %s", results["divergence_reason"])
+    if cfg.trainer.get("overfit_batches"):
+        log_overfit_check(results)
     # without the test set (test=false, a search), the validation errors the run was judged on
     split = "test" if cfg.get("test", True) else "val"
     log.info(
@@ -231,6 +233,19 @@ def interrupted_results(
         "overrides": hydra_overrides(),
         "resume": "ckpt_path=last in the same hydra.run.dir",
     }
+
+
+def log_overfit_check(results: dict[str, Any]) -> None:
+    """debug=overfit's verdict: did the head classify every sample of its batch?"""
+    accuracy = results["metrics"].get("train/head_accuracy")
+    if accuracy is None:
+        log.info("overfit check: this model logs no training accuracy (train/loss shows the fit)")
+        return
+    epochs = results["epochs_completed"]
+    if accuracy >= 99.95:
+        log.info("overfit check passed: the head classified every training sample after %d epochs", epochs)
+    else:
+        log.warning("overfit check: the head's training accuracy is %.1f%% after %d epochs", accuracy, epochs)
 
 
 def _pct(value: float | None) -> str:

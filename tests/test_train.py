@@ -286,13 +286,22 @@ def test_debug_presets_run_and_never_write_a_completed_result_or_a_wandb_run(
 ):
     monkeypatch.setenv("WANDB_MODE", "offline")
     caplog.set_level(logging.INFO, logger="ff_lightning")
-    overrides = [o for o in tiny_overrides() if o != "logger=none"]
+    # the preset's own epochs
+    overrides = [o for o in tiny_overrides() if o not in ("logger=none", "trainer.max_epochs=2")]
     results = train(compose_cfg([*overrides, "logger=wandb", f"debug={preset}"], tmp_path))
     assert results["status"] == "debug" and results["debug_reason"].startswith("trainer.")
     assert f"debug run ({results['debug_reason']}): no logger" in caplog.text
     assert json.loads((tmp_path / "results.json").read_text())["status"] == "debug"
     assert results["wandb"] is None and not (tmp_path / "wandb").exists()
     assert not (tmp_path / "checkpoints").exists()
+    if preset == "profiler":
+        # Lightning's table, in the run folder
+        assert "FIT Profiler Report" in (tmp_path / "fit-profile.txt").read_text()
+    if preset == "overfit":
+        # the tiny model fits its batch, stops there and says so
+        assert results["metrics"]["train/head_accuracy"] == 100.0
+        assert results["epochs_completed"] < 250
+        assert "overfit check passed: the head classified every training sample" in caplog.text
 
 
 def test_a_trainer_setting_that_trains_on_a_few_batches_makes_a_debug_run(tmp_path):
