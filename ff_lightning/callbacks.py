@@ -1,10 +1,13 @@
-"""Epoch timing, the one-line summary printed after every epoch, and the best validation errors."""
+"""Epoch timing, the one-line summary printed after every epoch, the best validation errors, and
+the progress bar on a terminal."""
 
 import logging
 import time
+from typing import Any
 
 import lightning.pytorch as L
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm, convert_inf
 from lightning.pytorch.trainer.states import TrainerFn
 
 log = logging.getLogger("ff_lightning")
@@ -108,3 +111,39 @@ class BestValidation(Callback):
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.best = dict(state_dict.get("best", {}))
+
+
+class EpochBar(TQDMProgressBar):
+    """Lightning's progress bar, numbered as the log lines count epochs (epoch 1/60, not Epoch 0)
+    and short enough for an 80-column terminal: the loss and the last validation errors (goodness
+    / head, %), no rate or version number, so that a refresh never wraps onto more lines."""
+
+    BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+    def __init__(self) -> None:
+        # a bar per epoch, closed (its line ended) before the epoch's log line is printed
+        super().__init__(leave=True)
+
+    @property
+    def train_description(self) -> str:
+        return f"epoch {self.trainer.current_epoch + 1}/{self.trainer.max_epochs}"
+
+    def on_train_start(self, *args: Any) -> None:
+        # Lightning draws a bar here and another at each epoch's start: one line too many
+        self.train_progress_bar = Tqdm(disable=True)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, *args: Any) -> None:
+        # Lightning's, less its description "Epoch 0" (this bar has its own from the start)
+        self.train_progress_bar = self.init_train_tqdm()
+        self.train_progress_bar.reset(total=convert_inf(self.total_train_batches))
+        self.train_progress_bar.initial = 0
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, str]:
+        metrics = trainer.progress_bar_metrics
+        shown = {}
+        if "train/loss" in metrics:
+            shown["loss"] = f"{float(metrics['train/loss']):.3g}"
+        errors = [f"{float(metrics[k]):.2f}" for k in VAL_KEYS if k in metrics]
+        if errors:
+            shown["val%"] = "/".join(errors)
+        return shown

@@ -16,7 +16,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from ff_lightning.builders import build, build_logger, build_model, build_trainer, checkpoint_callbacks
-from ff_lightning.callbacks import BestValidation, EpochSummary
+from ff_lightning.callbacks import BestValidation, EpochBar, EpochSummary
 from ff_lightning.checkpoints import AtomicCheckpointIO, RunState, checkpoint_epochs, resolve_ckpt_path
 from ff_lightning.console import progress_bar_wanted, route_lightning_logs
 from ff_lightning.ddp_jobs import ddp_children_run_this_job
@@ -105,10 +105,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
     if cfg.get("weight_averaging"):
         callbacks.append(instantiate(cfg.weight_averaging))
-    trainer_kwargs: dict[str, Any] = {
-        "enable_checkpointing": bool(checkpoints),
-        "enable_progress_bar": progress_bar_wanted(cfg.trainer.get("enable_progress_bar")),
-    }
+    bar = progress_bar_wanted(cfg.trainer.get("enable_progress_bar"))
+    if bar:
+        # first, so that an epoch's bar is closed (its line ended) before the epoch's log line
+        callbacks.insert(0, EpochBar())
+    trainer_kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints), "enable_progress_bar": bar}
     if datamodule.val_size == 0:
         trainer_kwargs["limit_val_batches"] = 0
     # checkpoints written whole or not at all (a full disk keeps the last complete one)
