@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.project:
         target["project"] = args.project
+    import importlib.util
+
+    if importlib.util.find_spec("wandb_workspaces") is None:
+        return refuse("dashboard", "the dashboard needs wandb-workspaces: pip install -e '.[dashboard]'")
     offline = args.offline or os.environ.get("WANDB_MODE") in ("offline", "disabled", "dryrun")
     entity = args.entity or target["entity"] or (None if offline else default_entity())
     workspace = build_workspace(runs, group_keys(args.sweep_dir, runs), target, entity or "ENTITY")

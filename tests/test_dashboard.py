@@ -2,6 +2,7 @@
 tests/test_cli.py, after the README's sweep."""
 
 import json
+import sys
 
 from ff_lightning.dashboard import main
 
@@ -14,3 +15,16 @@ def test_dashboard_needs_runs_that_logged_to_wandb(tmp_path, capsys):
     assert capsys.readouterr().err.strip().startswith("dashboard: error: no run under")
     assert main([str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.strip() == f"dashboard: error: {tmp_path / 'none'} is not a folder"
+
+
+def test_without_wandb_workspaces_the_dashboard_says_which_extra_to_install(tmp_path, capsys, monkeypatch):
+    (tmp_path / "0").mkdir()
+    run = {"status": "completed", "wandb": {"mode": "offline", "group": "g", "name": "n", "id": "x"}}
+    (tmp_path / "0" / "results.json").write_text(json.dumps(run))
+    (tmp_path / "0" / "config_resolved.yaml").write_text("logger:\n  project: ff-lightning\n")
+    # the package missing: Python's import system finds no module of that name
+    monkeypatch.setitem(sys.modules, "wandb_workspaces", None)
+    assert main([str(tmp_path), "--offline"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "dashboard: error: the dashboard needs wandb-workspaces: pip install -e '.[dashboard]'"
+    )
