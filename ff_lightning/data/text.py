@@ -120,11 +120,22 @@ def cache_folder(cache_dir: str | None, data_dir: str) -> Path:
 
 
 def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
-    """A gensim Word2Vec trained on the given token lists; returns its KeyedVectors."""
+    """A gensim Word2Vec trained on the given token lists, a log line after each of its epochs;
+    returns its KeyedVectors."""
     from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
 
-    # gensim reports progress every second at INFO: minutes of lines in train.log; the start,
-    # the size and the time of the training are logged here instead
+    class EpochLines(CallbackAny2Vec):
+        def __init__(self) -> None:
+            self.epoch, self.start = 0, time.perf_counter()
+
+        def on_epoch_end(self, model: Word2Vec) -> None:
+            self.epoch += 1
+            seconds = time.perf_counter() - self.start
+            log.info("IMDb Word2Vec: epoch %d/%d, %.0f s", self.epoch, settings.epochs, seconds)
+
+    # gensim reports progress every second at INFO: minutes of lines in train.log; a line an
+    # epoch is logged here instead
     logging.getLogger("gensim").setLevel(logging.WARNING)
     model = Word2Vec(
         sentences=corpus,
@@ -137,6 +148,7 @@ def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
         workers=settings.workers,
         seed=settings.seed,
         hashfxn=_stable_hash,
+        callbacks=[EpochLines()],
     )
     return model.wv
 

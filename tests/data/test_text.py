@@ -190,3 +190,16 @@ def test_pretrained_file_replaces_the_settings_in_the_key(tmp_path):
 def test_bad_settings_are_one_line(bad, match):
     with pytest.raises(UserInputError, match=match):
         VectorSettings(**bad)
+
+
+def test_word2vec_training_logs_a_line_an_epoch(caplog):
+    from ff_lightning.data.text import train_word2vec
+
+    caplog.set_level(logging.INFO, logger="ff_lightning")
+    train_word2vec(
+        [["a", "fine", "film"], ["a", "dull", "film"]] * 20, VectorSettings(dim=4, min_count=1, epochs=3)
+    )
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("IMDb Word2Vec: epoch")]
+    assert [line.split(",")[0] for line in lines] == [f"IMDb Word2Vec: epoch {i}/3" for i in (1, 2, 3)]
+    # gensim's own progress lines (one a second) stay out
+    assert not any(r.name.startswith("gensim") for r in caplog.records)
