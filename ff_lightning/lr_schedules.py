@@ -1,4 +1,10 @@
-"""Learning-rate schedules over epochs, as a factor of each optimizer's configured rate."""
+"""Learning-rate schedules over epochs, as a factor of each optimizer's configured rate.
+
+Not torch's LR schedulers: under manual optimization Lightning steps none of them, a LambdaLR
+would wrap this same function, and torch's CosineAnnealingLR steps its rate recursively, which
+rounds differently from this closed form. The factor is set from the epoch number at each
+epoch's start, so a resumed run needs no scheduler state from its checkpoint (older checkpoints
+have none), and it is logged as `train/lr_factor`."""
 
 import math
 
