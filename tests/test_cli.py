@@ -56,7 +56,7 @@ def test_smoke_experiment_on_real_mnist(mnist_dir, tmp_path):
 def test_the_readme_sweep_runs_every_job_in_its_own_folder_and_gets_a_dashboard(
     tmp_path, monkeypatch, capsys
 ):
-    from ff_lightning.dashboard import main as dashboard
+    from ff_lightning.analysis.dashboard import main as dashboard
 
     # the README's sweep, on the synthetic set so that the test stays short, by a user whose W&B
     # key cannot log in (here: no network): the sweep logs offline and says so, once

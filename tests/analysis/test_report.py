@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ff_lightning.report import build_report, load_runs, main, swept_keys
+from ff_lightning.analysis.report import build_report, main
+from ff_lightning.analysis.runs import load_runs, swept_keys
 from tests.conftest import ROOT, run_report
 
 
@@ -199,7 +200,8 @@ def test_report_keeps_runs_at_chance_out_of_the_means(tmp_path):
 
 
 def test_the_reports_wandb_run_joins_the_sweeps_project_entity_and_group(sweep):
-    from ff_lightning.report import load_runs, wandb_target
+    from ff_lightning.analysis.report import wandb_target
+    from ff_lightning.analysis.runs import load_runs
 
     runs, _ = load_runs(sweep)
     assert wandb_target(runs, sweep) is None  # the runs logged to CSV: no W&B run for the report
@@ -234,7 +236,8 @@ def _grid_run(folder: Path, activation: str, k: str, seed: int, error: float) ->
 
 
 def test_a_sweep_over_two_settings_gets_a_heatmap_of_their_means(tmp_path):
-    from ff_lightning.report import heatmap_cells, run_settings
+    from ff_lightning.analysis.figures import heatmap_cells
+    from ff_lightning.analysis.runs import run_settings
 
     job = 0
     for activation in ("relu", "tanh"):
@@ -258,14 +261,14 @@ def test_a_sweep_over_two_settings_gets_a_heatmap_of_their_means(tmp_path):
     # every run shared experiment=smoke: the caption names it, the tables do not repeat it
     assert "experiment=smoke" in text.split("## activation")[0]
     # weights per setting (never averaged over the swept values): one group per (activation, k)
-    from ff_lightning.report import variants
+    from ff_lightning.analysis.runs import variants
 
     groups = variants(runs, run_settings(runs), ["activation", "threshold.k"])
     assert len(groups) == 6 and all(len(g) == 2 for g in groups.values())
 
 
 def test_the_report_reads_what_the_sweep_declared_in_multirun_yaml(sweep):
-    from ff_lightning.report import declared_sweep
+    from ff_lightning.analysis.runs import declared_sweep
 
     assert declared_sweep(sweep) is None  # no multirun.yaml: the runs' differences decide
     (sweep / "multirun.yaml").write_text(

@@ -3,7 +3,7 @@
 import pytest
 from scipy import stats
 
-from ff_lightning.comparison import compare, comparison_table, paired, welch
+from ff_lightning.analysis.comparison import compare, comparison_table, paired, welch
 
 
 def test_the_paired_interval_is_scipys():

@@ -7,7 +7,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ff_lightning.report import load_runs, shared_overrides, sweep_order, typed_overrides
+from ff_lightning.analysis.runs import load_runs, shared_overrides, sweep_order, typed_overrides
 
 
 def _error(value: float | None) -> str:

@@ -2,7 +2,7 @@
 
 import json
 
-from ff_lightning.records import keep, main
+from ff_lightning.analysis.records import keep, main
 
 
 def fake_sweep(root):

@@ -4,7 +4,7 @@ tests/test_cli.py, after the README's sweep."""
 import json
 import sys
 
-from ff_lightning.dashboard import main
+from ff_lightning.analysis.dashboard import main
 
 
 def test_dashboard_needs_runs_that_logged_to_wandb(tmp_path, capsys):

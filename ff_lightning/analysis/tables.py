@@ -1,0 +1,154 @@
+"""The report's markdown tables: test errors per swept setting (mean +- std over seeds), layer
+activity, and errors on corrupted images."""
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ff_lightning.analysis.runs import MODES, run_at_chance, setting_label
+from ff_lightning.results import read_results
+
+
+def mean_std(xs: list[float]) -> str:
+    if not xs:
+        return "n/a"
+    if len(xs) == 1:
+        return f"{xs[0]:.2f}"
+    return f"{statistics.mean(xs):.2f} +- {statistics.stdev(xs):.2f}"
+
+
+def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
+    """One row per value of `key`; `per_run` is run_settings(runs)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run, values in zip(runs, per_run, strict=True):
+        groups[values.get(key, "(default)")].append(run)
+    rows = []
+    for value, group in groups.items():
+        done = [r for r in group if r.get("status") == "completed"]
+        row: dict[str, Any] = {
+            "value": value,
+            "runs": len(group),
+            "diverged": sum(r.get("status") == "diverged" for r in group),
+        }
+        chances = [r["chance_error"] for r in done if r.get("chance_error") is not None]
+        row["chance_error"] = statistics.mean(chances) if chances else None
+        for mode in MODES:
+            chance = [r for r in done if run_at_chance(r, mode)]
+            row[f"{mode} at chance"] = len(chance)
+            row[mode] = [r[mode] for r in done if r.get(mode) is not None and r not in chance]
+        rows.append(row)
+    return rows  # in the sweep's order, as the user listed the values
+
+
+def markdown_table(key: str, rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"| {key} | test error, goodness (%) | test error, head (%) | runs | diverged "
+        "| at chance (goodness / head) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        chance = " / ".join(str(r.get(f"{mode} at chance", 0)) for mode in MODES)
+        lines.append(
+            f"| {r['value']} | {mean_std(r[MODES[0]])} | {mean_std(r[MODES[1]])} "
+            f"| {r['runs']} | {r['diverged']} | {chance} |"
+        )
+    return "\n".join(lines)
+
+
+# what each FF layer's last training epoch says about its units (results.json's "metrics"):
+# the share saturated on positive data, and the positive and negative goodness over its theta
+ACTIVITY = {
+    "saturated": "saturated units on positive data (%)",
+    "goodness_pos": "positive goodness / theta",
+    "goodness_neg": "negative goodness / theta",
+}
+
+
+def layer_activity(run: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per layer of an FF run: its ACTIVITY figures, the saturated share in %, the goodness over
+    the layer's theta (none for a run without FF layer metrics)."""
+    metrics, out = run.get("metrics") or {}, {}
+    for layer in sorted(run.get("weights") or {}, key=lambda s: int(s.removeprefix("layer"))):
+        found = {stat: metrics.get(f"train/{layer}/{stat}") for stat in (*ACTIVITY, "theta")}
+        if any(v is None for v in found.values()) or not found["theta"]:
+            continue
+        theta = found.pop("theta")
+        out[layer] = {stat: v * 100 if stat == "saturated" else v / theta for stat, v in found.items()}
+    return out
+
+
+def activity_groups(groups: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, dict[str, float]]]]:
+    """Each setting's FF runs' layer activity (settings without any left out)."""
+    out = {name: [a for a in map(layer_activity, rs) if a] for name, rs in groups.items()}
+    return {name: acts for name, acts in out.items() if acts}
+
+
+def activity_layers(groups: dict[str, list[dict[str, dict[str, float]]]]) -> list[str]:
+    names = {layer for acts in groups.values() for a in acts for layer in a}
+    return sorted(names, key=lambda s: int(s.removeprefix("layer")))
+
+
+def activity_values(acts: list[dict[str, dict[str, float]]], layer: str, stat: str) -> list[float]:
+    return [a[layer][stat] for a in acts if layer in a]
+
+
+def activity_table(groups: dict[str, list[dict[str, dict[str, float]]]]) -> str:
+    layers = activity_layers(groups)
+    lines = [
+        "| setting | " + " | ".join(layers) + " |",
+        "| --- | " + " | ".join("---" for _ in layers) + " |",
+    ]
+    for name, acts in groups.items():
+        cells = []
+        for layer in layers:
+            sat, pos, neg = (activity_values(acts, layer, stat) for stat in ACTIVITY)
+            cells.append(
+                f"{statistics.mean(sat):.1f} % / {statistics.mean(pos):.2f} / {statistics.mean(neg):.2f}"
+                if sat
+                else "n/a"
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# what `python -m ff_lightning.evaluate CKPT --corruptions --out RUN/corruptions.json` writes
+CORRUPTIONS_FILE = "corruptions.json"
+
+
+def corruption_groups(
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The corruptions.json of each setting's runs (setting label as in variants())."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run, values in zip(runs, per_run, strict=True):
+        path = Path(run["_dir"]) / CORRUPTIONS_FILE
+        found = read_results(path) if path.is_file() else None
+        if found is None or "corruptions" not in found:
+            continue
+        out[setting_label(values, keys)].append(found)
+    return out
+
+
+def corruption_means(results: list[dict[str, Any]], mode: str) -> dict[str, float]:
+    """Per corruption (and `clean`), the test error in `mode` averaged over severities and runs."""
+    means = {"clean": statistics.mean(r[f"test/error_{mode}"] for r in results)}
+    for name in results[0]["corruptions"]:
+        cells = [c[f"error_{mode}"] for r in results for c in r["corruptions"].get(name, {}).values()]
+        means[name] = statistics.mean(cells) if cells else float("nan")
+    return means
+
+
+def corruption_table(groups: dict[str, list[dict[str, Any]]], table: dict[str, dict[str, float]]) -> str:
+    """`table`: each setting's corruption_means()."""
+    names = list(groups)
+    rows = list(next(iter(table.values())))
+    lines = [
+        "| corruption | " + " | ".join(f"{n} ({len(groups[n])} runs)" for n in names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row} | " + " | ".join(f"{table[n].get(row, float('nan')):.2f}" for n in names) + " |"
+        )
+    return "\n".join(lines)
