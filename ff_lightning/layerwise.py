@@ -59,6 +59,8 @@ class LayerwiseModule(L.LightningModule):
         self._stats = torch.zeros(num_layers, len(stats))
         self._head_loss = torch.zeros(())
         self._head_correct = torch.zeros(())
+        # whether any loss of the epoch was not finite (a step's flag, or-ed without a sync)
+        self._not_finite = torch.zeros((), dtype=torch.bool)
         self._steps = 0
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
@@ -77,6 +79,7 @@ class LayerwiseModule(L.LightningModule):
         self._stats = torch.zeros(len(self.net.layers), len(self.stat_names), device=self.device)
         self._head_loss = torch.zeros((), device=self.device)
         self._head_correct = torch.zeros((), device=self.device)
+        self._not_finite = torch.zeros((), dtype=torch.bool, device=self.device)
         self._steps = 0
 
     def _after_minibatch(self) -> None:
@@ -91,7 +94,7 @@ class LayerwiseModule(L.LightningModule):
         if self.first_loss is None and self._first_loss is not None:
             self.first_loss = float(self._first_loss)
         mean_loss = float(self._stats[:, 0].sum()) / max(self._steps, 1)
-        if not torch.isfinite(self._head_loss):
+        if self._not_finite or not torch.isfinite(self._head_loss):
             mean_loss = float("nan")
         reason = divergence(mean_loss, self.first_loss)
         if reason is not None:

@@ -11,12 +11,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import fields, replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from ff_lightning.data.augment import drop_pixels
 from ff_lightning.distributed import average_, average_gradients, world_size
+from ff_lightning.ff_step import StepSettings, ff_minibatch
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
 from ff_lightning.layerwise import LayerwiseModule, OptimizerFactory
 from ff_lightning.negatives import NegativeSampler
@@ -24,7 +23,7 @@ from ff_lightning.nets import FFConvNet, FFNet, conv_features, image_shape
 from ff_lightning.settings import FFSettings, check, check_conv, check_negatives_per_image
 from ff_lightning.step import STATS, LayerStep, layer_step
 from ff_lightning.thresholds import ThresholdSchedule, activation_bound, activation_range, thetas
-from ff_lightning.whole_step import AdamState, unsupported, whole_step
+from ff_lightning.whole_step import AdamState, AdamSteps, unsupported, whole_step
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,35 @@ def reference_init(net: FFNet, head: nn.Linear) -> None:
             nn.init.normal_(layer.linear.weight, mean=0.0, std=layer.linear.out_features**-0.5)
             nn.init.zeros_(layer.linear.bias)
         nn.init.zeros_(head.weight)
+
+
+class LightningSteps:
+    """The per-layer path's gradients (ff_step.GradientSteps): Lightning's manual_backward into
+    each parameter's .grad (precision plugins included), then each Lightning optimizer's step, so
+    any torch optimizer trains; under DDP the gradients (and the peer-normalisation means) are
+    averaged across processes first."""
+
+    def __init__(self, module: "FFModule") -> None:
+        self.module = module
+        self.opts = module.optimizers()
+
+    def backward(self, index: int, loss: torch.Tensor) -> None:
+        self.opts[index].zero_grad(set_to_none=True)
+        self.module.manual_backward(loss)
+
+    def step_layers(self) -> None:
+        module = self.module
+        if module._world > 1:
+            average_gradients(module.net.layers)
+            if module.step_settings.layer_steps[0].peer_normalisation > 0:
+                average_([layer.running_mean for layer in module.net.layers])
+        for opt in self.opts[:-1]:
+            opt.step()
+
+    def step_head(self) -> None:
+        if self.module._world > 1:
+            average_gradients([self.module.head])
+        self.opts[-1].step()
 
 
 class FFModule(LayerwiseModule):
@@ -115,8 +143,6 @@ class FFModule(LayerwiseModule):
         self._whole_step: Callable | None = None
         self._adam: list[AdamState] = []
         self._world = 1
-        self.input_dropout = input_dropout
-        self.negative_sampler = NegativeSampler(negatives, negatives_per_image)
         # one step configuration per layer: the first layer's input is the image and its label,
         # never dropped
         step = LayerStep(
@@ -128,9 +154,7 @@ class FFModule(LayerwiseModule):
             negatives_per_image,
             activation_range(activation),
         )
-        self.layer_steps = [
-            replace(step, dropout=0.0 if i == 0 else dropout) for i in range(len(hidden_dims))
-        ]
+        layer_steps = (replace(step, dropout=0.0), *[step] * (len(hidden_dims) - 1))
 
         if conv is None:
             self.net = FFNet(embedded_dim(input_dim, num_classes, label_mode), self.hidden_dims, activation)
@@ -152,6 +176,16 @@ class FFModule(LayerwiseModule):
             reference_init(self.net, self.head)
         for layer in self.net.layers:
             layer.running_mean.fill_(peer_mean_init)
+        # what every training minibatch shares (ff_step.ff_minibatch)
+        self.step_settings = StepSettings(
+            layer_steps,
+            NegativeSampler(negatives, negatives_per_image),
+            num_classes,
+            input_dropout,
+            goodness_from_layer,
+            self.label_mode,
+            label_scale,
+        )
         self.thetas = self.thresholds_at(epoch=0)
         self._theta_tensor = torch.tensor(self.thetas, dtype=torch.float32)
 
@@ -231,6 +265,7 @@ class FFModule(LayerwiseModule):
     def _start_whole_step(self) -> None:
         # after a resume has loaded the optimizers' states, so the whole step carries them on
         self._adam = [AdamState.of(opt.optimizer) for opt in self.optimizers()]
+        self._graph_settings = replace(self.step_settings, in_graph=True)
         self._whole_step = whole_step
         if self._compiled:
             self._whole_step = self._compile(whole_step, fullgraph=True)
@@ -283,28 +318,12 @@ class FFModule(LayerwiseModule):
             torch.compiler.cudagraph_mark_step_begin()
         # compiled, dynamo traces the per-layer gradients (autograd.grad) into the one graph
         traced = torch._dynamo.config.patch(trace_autograd_ops=True) if self._compiled else nullcontext()
+        adam = AdamSteps(layer_adam, head_adam, self._lrs[0], self._lrs[1])
         with traced:
-            head_loss, correct, _ = self._whole_step(
-                self.net,
-                self.head,
-                layer_adam,
-                head_adam,
-                x,
-                y,
-                self._theta_tensor,
-                self._lrs[0],
-                self._lrs[1],
-                self._stats,
-                self.negative_sampler,
-                self.layer_steps,
-                self.num_classes,
-                self.input_dropout,
-                self.goodness_from_layer,
-                self.label_mode,
-                self.label_scale,
+            out = self._whole_step(
+                self.net, self.head, (x, y), self._theta_tensor, self._stats, self._graph_settings, adam
             )
-        self._head_loss += head_loss
-        self._head_correct += correct
+        self._add_head_results(out)
         # Lightning counts optimizer steps (trainer.global_step, checkpoints, resume) when a
         # LightningOptimizer steps; the whole step stepped each of them once, so count those
         for opt in self.optimizers():
@@ -312,56 +331,26 @@ class FFModule(LayerwiseModule):
             opt._on_after_step()
 
     def _layered_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        *layer_opts, head_opt = self.optimizers()
-        n, k = x.shape[0], self.negative_sampler.per_image
-        feats = logits = None
-        if self.negative_sampler.needs_beliefs:
-            # the head's belief picks each wrong label; the same features (before this step moves
-            # the layers) then train the head, so hard negatives cost no extra forward pass
-            feats = self.head_features(x)
-            with torch.no_grad():
-                logits = self.head(feats)
-        y_neg = self.negative_sampler.draw(y, self.num_classes, logits)
-        # before the label is written, so the label is never dropped, and once per image, so its
-        # positive and negative rows lose the same pixels
-        x_in = drop_pixels(x, self.input_dropout) if self.input_dropout > 0 else x
-        # positives and negatives go through each layer as one batch: one matmul instead of k + 1
-        h = torch.cat([self.with_label(x_in, y), self.with_label(x_in.repeat(k, 1), y_neg)])
-        h = self.net.first_input(h)
         if self._compiled and self.device.type == "cuda":
             # a new iteration for CUDA-graph trees: last step's graph outputs may be reused
             torch.compiler.cudagraph_mark_step_begin()
-        layers = zip(self.net.layers, self.layer_steps, layer_opts, strict=True)
-        for i, (layer, step, opt) in enumerate(layers):
-            out, loss, stats, new_mean = self._layer_step(
-                layer, h.detach(), self._theta_tensor[i], n, step, layer.running_mean
-            )
-            opt.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            h = out.detach()
-            self._stats[i] += stats
-            if new_mean is not None:
-                layer.running_mean.copy_(new_mean)
-        # every layer learns from the layer below as it was before this step, so stepping them all
-        # after the last backward computes the same as stepping each right after its own
-        if self._world > 1:
-            average_gradients(self.net.layers)
-            if self.layer_steps[0].peer_normalisation > 0:
-                average_([layer.running_mean for layer in self.net.layers])
-        for opt in layer_opts:
-            opt.step()
+        out = ff_minibatch(
+            self.net,
+            self.head,
+            (x, y),
+            self._theta_tensor,
+            self._stats,
+            self.step_settings,
+            LightningSteps(self),
+            self._layer_step,
+        )
+        self._add_head_results(out)
 
-        if feats is None:
-            feats = self.head_features(x)
-        head_logits = self.head(feats)
-        head_loss = F.cross_entropy(head_logits, y)
-        self._head_correct += (head_logits.detach().argmax(dim=1) == y).float().mean()
-        head_opt.zero_grad(set_to_none=True)
-        self.manual_backward(head_loss)
-        if self._world > 1:
-            average_gradients([self.head])
-        head_opt.step()
-        self._head_loss += head_loss.detach()
+    def _add_head_results(self, out: torch.Tensor) -> None:
+        """ff_minibatch's [head loss, head accuracy, not finite] into the epoch's sums."""
+        self._head_loss += out[0]
+        self._head_correct += out[1]
+        self._not_finite |= out[2].bool()
 
     def epoch_metrics(self) -> dict[str, torch.Tensor]:
         logs = super().epoch_metrics()

@@ -19,11 +19,18 @@ class NegativeSampler:
         return self.kind == "hard"
 
     def draw(
-        self, labels: torch.Tensor, num_classes: int, logits: torch.Tensor | None = None
+        self,
+        labels: torch.Tensor,
+        num_classes: int,
+        logits: torch.Tensor | None = None,
+        in_graph: bool = False,
     ) -> torch.Tensor:
-        """per_image x n wrong labels, flat: block j holds every image's j-th wrong label."""
+        """per_image x n wrong labels, flat: block j holds every image's j-th wrong label.
+        in_graph: hard negatives by Gumbel top-k, which needs no host synchronisation."""
         if self.per_image == 1 and logits is None:
             return wrong_labels(labels, num_classes)
+        if in_graph and logits is not None:
+            return gumbel_wrong_labels(labels, logits, self.per_image)
         return several_wrong_labels(labels, num_classes, self.per_image, logits).flatten()
 
 
@@ -54,3 +61,14 @@ def several_wrong_labels(
     # a belief that underflowed to 0 would leave too few labels to draw k of them from
     probs = probs + 1e-12 * (probs == 0).float().scatter(1, labels.unsqueeze(1), 0.0)
     return torch.multinomial(probs, k).T
+
+
+def gumbel_wrong_labels(labels: torch.Tensor, logits: torch.Tensor, k: int) -> torch.Tensor:
+    """k different wrong labels per image, drawn without replacement in proportion to the
+    softmax of `logits` over the wrong labels: the top k of logits + Gumbel noise (exact for
+    sampling without replacement), with no synchronising sampler. Shape (k * n,), block j the
+    j-th wrong label of every image."""
+    logits = torch.nan_to_num(logits.float(), nan=0.0)  # a diverged head: uniform draws
+    gumbel = -torch.log(-torch.log(torch.rand_like(logits).clamp_min(1e-20)))
+    scores = (logits + gumbel).scatter(1, labels.unsqueeze(1), float("-inf"))
+    return scores.topk(k, dim=1).indices.T.flatten()

@@ -1,28 +1,24 @@
-"""One whole FF minibatch step as one function of tensors: the negatives drawn, input dropout,
-every layer's forward pass, loss and gradient, every layer's Adam step, the softmax head's step,
-the epoch statistics and the divergence flag, with no host synchronisation and no Python branch
-on a tensor's value. Learning rates and thresholds are tensors, so a schedule changes data, not
-the function, and `torch.compile(whole_step, fullgraph=True)` makes it one graph (what a CUDA
-graph capture needs; dynamo traces the gradients with
-`torch._dynamo.config.trace_autograd_ops`).
+"""The whole step: one FF minibatch (ff_step.ff_minibatch) with Adam written out on tensors. Every
+layer's Adam step and the head's, the epoch statistics and the divergence flag are one function
+of tensors, with no host synchronisation and no Python branch on a tensor's value. Learning
+rates and thresholds are tensors, so a schedule changes data, not the function, and
+`torch.compile(whole_step, fullgraph=True)` makes it one graph (what a CUDA graph capture needs;
+dynamo traces the gradients with `torch._dynamo.config.trace_autograd_ops`).
 
-The settings that decide the graph's shape (objective, negatives, k, dropout) are fixed in a
-`LayerStep` and a `NegativeSampler`, as on the plain path. Adam runs on explicit state
-(`AdamState`, the optimizers' own tensors): torch's fused Adam kernel eagerly, its arithmetic
-written out in foreach operations when compiled.
+The settings that decide the graph's shape (objective, negatives, k, dropout) are fixed in the
+run's `StepSettings`, as on the per-layer path. Adam runs on explicit state (`AdamState`, the
+optimizers' own tensors): torch's fused Adam kernel eagerly, its arithmetic written out in
+foreach operations when compiled.
 """
 
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ff_lightning.data.augment import drop_pixels
-from ff_lightning.labels import embed_label, neutral_code, one_hot
-from ff_lightning.negatives import NegativeSampler
+from ff_lightning.ff_step import StepSettings, ff_minibatch
 from ff_lightning.nets import FFNet
-from ff_lightning.step import LayerStep, layer_step
+from ff_lightning.step import layer_step
 
 BETAS = (0.9, 0.999)
 EPS = 1e-8
@@ -121,83 +117,38 @@ def adam_(state: AdamState, grads: list[torch.Tensor], lr: torch.Tensor) -> None
     torch._foreach_add_(state.params, updates)
 
 
-def gumbel_wrong_labels(labels: torch.Tensor, logits: torch.Tensor, k: int) -> torch.Tensor:
-    """k different wrong labels per image, drawn without replacement in proportion to the
-    softmax of `logits` over the wrong labels: the top k of logits + Gumbel noise (exact for
-    sampling without replacement), with no synchronising sampler. Shape (k * n,), block j the
-    j-th wrong label of every image."""
-    logits = torch.nan_to_num(logits.float(), nan=0.0)  # a diverged head: uniform draws
-    gumbel = -torch.log(-torch.log(torch.rand_like(logits).clamp_min(1e-20)))
-    scores = (logits + gumbel).scatter(1, labels.unsqueeze(1), float("-inf"))
-    return scores.topk(k, dim=1).indices.T.flatten()
+class AdamSteps:
+    """The whole step's gradients (GradientSteps): torch.autograd.grad of each loss for its own
+    parameters, then adam_ on every layer's state at once and on the head's. The rates are
+    tensors, so a schedule changes data, not a compiled graph."""
+
+    def __init__(self, layers: list[AdamState], head: AdamState, lr: torch.Tensor, head_lr: torch.Tensor):
+        self.states = [*layers, head]
+        self.lrs = [lr] * len(layers) + [head_lr]
+        self.grads: list[list[torch.Tensor]] = [[] for _ in self.states]
+
+    def backward(self, index: int, loss: torch.Tensor) -> None:
+        self.grads[index] = list(torch.autograd.grad(loss, self.states[index].params))
+
+    def step_layers(self) -> None:
+        with torch.no_grad():
+            for state, grads, lr in zip(self.states[:-1], self.grads[:-1], self.lrs[:-1], strict=True):
+                adam_(state, grads, lr)
+
+    def step_head(self) -> None:
+        with torch.no_grad():
+            adam_(self.states[-1], self.grads[-1], self.lrs[-1])
 
 
 def whole_step(
     net: FFNet,
     head: nn.Linear,
-    layer_opts: list[AdamState],
-    head_opt: AdamState,
-    x: torch.Tensor,
-    y: torch.Tensor,
+    batch: tuple[torch.Tensor, torch.Tensor],
     thetas: torch.Tensor,
-    lr: torch.Tensor,
-    head_lr: torch.Tensor,
     stats: torch.Tensor,
-    sampler: NegativeSampler,
-    steps: list[LayerStep],
-    num_classes: int,
-    input_dropout: float,
-    from_layer: int,
-    label_mode: str = "overwrite",
-    label_scale: float | None = None,
+    settings: StepSettings,
+    adam: AdamSteps,
 ) -> torch.Tensor:
-    """One minibatch for every FF layer of `net` and the head, the label written into the input as
-    FFModule writes it (label_mode, label_scale). Adds this step's per-layer statistics
-    (step.STATS) to `stats` and returns the head's loss, its accuracy on the minibatch and whether
-    anything is not finite, as a tensor of three."""
-    n, k = x.shape[0], sampler.per_image
-
-    def labelled(images: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        return embed_label(images, code, label_mode, label_scale)
-
-    def features(images: torch.Tensor) -> torch.Tensor:
-        return net.head_features(labelled(images, neutral_code(n, num_classes, images)), from_layer)
-
-    feats = None
-    if sampler.needs_beliefs:
-        # the head's belief picks the wrong labels; the same features then train the head
-        with torch.no_grad():
-            feats = features(x)
-            y_neg = gumbel_wrong_labels(y, head(feats), k)
-    else:
-        y_neg = sampler.draw(y, num_classes)
-    x_in = drop_pixels(x, input_dropout) if input_dropout > 0 else x
-    positives = labelled(x_in, one_hot(y, num_classes, x.dtype))
-    h = torch.cat([positives, labelled(x_in.repeat(k, 1), one_hot(y_neg, num_classes, x.dtype))])
-    h = net.first_input(h)
-    bad = torch.zeros((), dtype=torch.bool, device=x.device)
-    all_grads = []
-    for i, (layer, step) in enumerate(zip(net.layers, steps, strict=True)):
-        out, loss, layer_stats, new_mean = layer_step(
-            layer, h.detach(), thetas[i], n, step, layer.running_mean
-        )
-        all_grads.append(torch.autograd.grad(loss, list(layer.parameters())))
-        stats[i] += layer_stats
-        bad = bad | ~torch.isfinite(loss)
-        h = out.detach()
-        if new_mean is not None:  # peer normalisation on: fixed by the step's settings
-            layer.running_mean.copy_(new_mean)
-    with torch.no_grad():
-        # every layer learns from the layer below as it was before this step
-        for opt, grads in zip(layer_opts, all_grads, strict=True):
-            adam_(opt, list(grads), lr)
-    if feats is None:
-        with torch.no_grad():
-            feats = features(x)
-    logits = head(feats)
-    head_loss = F.cross_entropy(logits, y)
-    correct = (logits.detach().argmax(dim=1) == y).float().mean()
-    head_grads = torch.autograd.grad(head_loss, list(head.parameters()))
-    with torch.no_grad():
-        adam_(head_opt, list(head_grads), head_lr)
-    return torch.stack([head_loss.detach(), correct, (bad | ~torch.isfinite(head_loss)).float()])
+    """ff_minibatch with Adam written out: see ff_step.ff_minibatch for what it computes and
+    returns. `settings.in_graph` should be true (hard negatives without a host synchronisation)."""
+    return ff_minibatch(net, head, batch, thetas, stats, settings, adam, layer_step)

@@ -410,3 +410,16 @@ def test_peer_normalisation_starts_from_its_configured_mean_and_is_logged_apart(
     assert logs["train/layer0/loss"] > logs["train/layer0/peer_loss"]
     assert 0.0 <= logs["train/head_accuracy"] <= 100.0
     assert logs["train/head_accuracy"] > 20  # the head learns the synthetic classes in an epoch
+
+
+@BOTH_PATHS
+def test_a_steps_not_finite_flag_stops_the_run_at_the_next_check(whole_step):
+    # ff_minibatch's third output: any loss of the step not finite. One step with a layer's
+    # weights at infinity trips it; the epoch's check then stops the run as diverged
+    torch.manual_seed(0)
+    module = make_module(whole_step=whole_step, divergence_check_every=1)
+    with torch.no_grad():
+        module.net.layers[1].linear.weight.fill_(float("inf"))
+    fit_one_epoch(module, SyntheticDataModule(val_size=0))
+    assert module.diverged and module.divergence_reason == "the training loss became nan"
+    assert bool(module._not_finite)

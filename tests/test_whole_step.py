@@ -1,12 +1,14 @@
 import copy
+from dataclasses import replace
 from functools import partial
 
 import pytest
 import torch
 
 from ff_lightning.module import FFModule
+from ff_lightning.negatives import gumbel_wrong_labels
 from ff_lightning.step import STATS
-from ff_lightning.whole_step import AdamState, gumbel_wrong_labels, whole_step
+from ff_lightning.whole_step import AdamState, AdamSteps, whole_step
 from tests.agreement import assert_same_training
 from tests.test_module import _fit, make_module
 
@@ -39,27 +41,11 @@ def replay(module: FFModule, recorded, lr: float, compiled=None) -> torch.Tensor
     stats = torch.zeros(len(layers), len(STATS))
     step = compiled or whole_step
     thetas = torch.tensor(module.thresholds_at(0))
+    settings = replace(module.step_settings, in_graph=True)
     for x, y, rng in recorded:
         torch.set_rng_state(rng)
-        out = step(
-            module.net,
-            head,
-            opts,
-            head_opt,
-            x,
-            y,
-            thetas,
-            torch.tensor(lr),
-            torch.tensor(lr),
-            stats,
-            module.negative_sampler,
-            module.layer_steps,
-            module.num_classes,
-            module.input_dropout,
-            module.goodness_from_layer,
-            module.label_mode,
-            module.label_scale,
-        )
+        adam = AdamSteps(opts, head_opt, torch.tensor(lr), torch.tensor(lr))
+        out = step(module.net, head, (x, y), thetas, stats, settings, adam)
     return out
 
 
