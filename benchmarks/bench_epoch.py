@@ -38,6 +38,7 @@ from ff_lightning.callbacks import EpochSummary  # noqa: E402
 from ff_lightning.data.tensors import TensorDataModule  # noqa: E402
 from ff_lightning.goodness import rms_normalise  # noqa: E402
 from ff_lightning.module import FFModule  # noqa: E402
+from ff_lightning.settings import FFSettings  # noqa: E402
 from ff_lightning.thresholds import constant  # noqa: E402
 
 
@@ -244,15 +245,10 @@ def main(argv: list[str] | None = None) -> dict:
         # the suite's per-layer steps unless told otherwise (--whole-step times the other path)
         kwargs.setdefault("whole_step", False)
         kwargs.setdefault("compile_step", {"auto": None, "on": True, "off": False}[args.compile])
-        return FFModule(
-            input_dim=784,
-            num_classes=10,
-            hidden_dims=widths,
-            activation=nn.ReLU(),
-            threshold=constant,
-            optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused),
-            **kwargs,
+        settings = FFSettings(
+            hidden_dims=widths, optimizer=partial(torch.optim.Adam, lr=args.lr, fused=args.fused), **kwargs
         )
+        return FFModule(settings, input_dim=784, num_classes=10, activation=nn.ReLU(), threshold=constant)
 
     precision = "bf16-mixed" if args.precision == "bf16" else "32-true"
     # the plain-PyTorch timings come first, so that nothing the suite leaves in the process

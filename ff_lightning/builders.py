@@ -4,6 +4,7 @@ Training, evaluation and the tests build through it."""
 
 import inspect
 import logging
+from dataclasses import fields
 from typing import Any
 
 import lightning.pytorch as L
@@ -29,18 +30,16 @@ def build(node: DictConfig, **kwargs: Any) -> Any:
         raise
 
 
-def _parameters(target: str) -> set[str]:
-    return set(inspect.signature(get_method(target)).parameters)
-
-
 def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
     """The model of cfg.model, sized for the datamodule's inputs and classes.
 
     Each model gets only what its constructor takes. An experiment sets FF settings
     (model.goodness_from_layer, ...) for every model of a sweep such as
     `model=ff_mlp,backprop_mlp,logreg`; the backprop twin and the linear baseline have no use for
-    them, nor for the activation and thresholds (the baseline not for the widths either)."""
-    takes = _parameters(cfg.model._target_)
+    them, nor for the activation and thresholds (the baseline not for the widths either). A model
+    that takes `settings` (FFModule) gets cfg.model as its typed settings object."""
+    target = get_method(cfg.model._target_)
+    takes = set(inspect.signature(target).parameters)
     context = {
         "input_dim": lambda: datamodule.input_dim,
         "num_classes": lambda: datamodule.num_classes,
@@ -48,13 +47,36 @@ def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
         "label_scale": lambda: datamodule.label_scale,
         "activation": lambda: build(cfg.activation),
         "threshold": lambda: build(cfg.threshold),
+        "settings": lambda: settings_object(target, cfg.model),
     }
+    if "settings" in takes:
+        # called directly: instantiate() would take the settings dataclass, whose _target_ names
+        # the model, for a config of its own and build it
+        try:
+            return target(**{name: make() for name, make in context.items() if name in takes})
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from None
     settings = OmegaConf.to_container(cfg.model, resolve=True)
     unused = sorted(k for k in settings if not k.startswith("_") and k not in takes)
     if unused:
         log.debug("model %s takes no %s", cfg.model._target_, ", ".join(unused))
     node = OmegaConf.create({k: v for k, v in settings.items() if k.startswith("_") or k in takes})
     return build(node, **{name: make() for name, make in context.items() if name in takes})
+
+
+def settings_object(target: Any, node: DictConfig) -> Any:
+    """cfg.model as the typed settings `target` takes (FFSettings): each of its fields from the
+    config, an optimizer's `_target_` config made into its partial class."""
+    schema = inspect.signature(target).parameters["settings"].annotation
+    values = OmegaConf.to_container(node, resolve=True)
+    names = {f.name for f in fields(schema)}
+    return schema(
+        **{
+            k: instantiate(v) if isinstance(v, dict) and "_target_" in v else v
+            for k, v in values.items()
+            if k in names and k != "_target_"
+        }
+    )
 
 
 def build_logger(cfg: DictConfig) -> Any:

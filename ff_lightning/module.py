@@ -8,7 +8,7 @@ label. Both inference modes (goodness over labels, and the head) are evaluated.
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, is_dataclass, replace
 
 import torch
 from torch import nn
@@ -27,8 +27,15 @@ from ff_lightning.whole_step import AdamState, AdamSteps, unsupported, whole_ste
 
 log = logging.getLogger(__name__)
 
-# the settings FFModule shares with its typed declaration (model=ff_mlp)
-_DECLARED = {f.name for f in fields(FFSettings)}
+
+def optimizer_factory(value: OptimizerFactory | dict | None) -> OptimizerFactory | None:
+    """An optimizer setting as a factory of optimizers: a partial torch.optim class as given, or
+    its config (FFSettings' default, {_target_: torch.optim.Adam, _partial_: true, ...})."""
+    if isinstance(value, dict):
+        from hydra.utils import instantiate
+
+        return instantiate(value)
+    return value
 
 
 def reference_init(net: FFNet, head: nn.Linear) -> None:
@@ -76,65 +83,50 @@ class FFModule(LayerwiseModule):
 
     def __init__(
         self,
+        settings: FFSettings,
         input_dim: int,
         num_classes: int,
-        hidden_dims: list[int],
         activation: nn.Module,
         threshold: ThresholdSchedule,
-        optimizer: OptimizerFactory,
-        head_optimizer: OptimizerFactory | None = None,
         label_mode: str = "overwrite",
         label_scale: float | None = None,
-        goodness_from_layer: int = FFSettings.goodness_from_layer,
-        divergence_check_every: int = FFSettings.divergence_check_every,
-        threshold_range_fraction: float | None = FFSettings.threshold_range_fraction,
-        compile_step: bool | None = FFSettings.compile_step,
-        compile_mode: str = FFSettings.compile_mode,
-        whole_step: bool | None = FFSettings.whole_step,
-        objective: str = FFSettings.objective,
-        symba_alpha: float = FFSettings.symba_alpha,
-        negatives: str = FFSettings.negatives,
-        negatives_per_image: int = FFSettings.negatives_per_image,
-        peer_normalisation: float = FFSettings.peer_normalisation,
-        peer_momentum: float = FFSettings.peer_momentum,
-        lr_schedule: str = FFSettings.lr_schedule,
-        dropout: float = FFSettings.dropout,
-        input_dropout: float = FFSettings.input_dropout,
-        peer_mean_init: float = FFSettings.peer_mean_init,
-        init: str = FFSettings.init,
-        conv: dict | None = None,
     ) -> None:
-        check("model", FFSettings, {k: v for k, v in locals().items() if k in _DECLARED})
+        """`settings`: the model's own (model.*, each declared with its type and range in
+        FFSettings); the rest comes from the data (input size, classes, how the label is written)
+        and from the activation and threshold config groups."""
+        s = settings
+        check("model", FFSettings, {f.name: getattr(s, f.name) for f in fields(FFSettings)})
+        hidden_dims = list(s.hidden_dims)
+        conv = asdict(s.conv) if is_dataclass(s.conv) else s.conv
         super().__init__(
             num_classes,
             len(hidden_dims),
             STATS,
-            optimizer,
-            head_optimizer,
-            lr_schedule,
-            divergence_check_every,
+            optimizer_factory(s.optimizer),
+            optimizer_factory(s.head_optimizer),
+            s.lr_schedule,
+            s.divergence_check_every,
         )
-        check_negatives_per_image(negatives_per_image, num_classes)
+        check_negatives_per_image(s.negatives_per_image, num_classes)
         if conv is not None:
             check_conv(conv, hidden_dims, input_dim)
-            if peer_normalisation > 0 or init != "default":
+            if s.peer_normalisation > 0 or s.init != "default":
                 raise ValueError(
                     "model=ff_cnn does not offer model.peer_normalisation or model.init=reference; "
                     "leave them at 0 and default"
                 )
-        self.save_hyperparameters(
-            ignore=["activation", "threshold", "optimizer", "head_optimizer"], logger=False
-        )
-        self.hidden_dims = list(hidden_dims)
+        self.save_hyperparameters(ignore=["settings", "activation", "threshold"], logger=False)
+        self.settings = s
+        self.hidden_dims = hidden_dims
         self.label_mode = label_mode
         self.label_scale = label_scale
-        self.goodness_from_layer = goodness_from_layer
+        self.goodness_from_layer = goodness_from_layer = s.goodness_from_layer
         self.threshold_schedule = threshold
         self.activation_bound = activation_bound(activation)
-        self.threshold_range_fraction = threshold_range_fraction
-        self.compile_step = compile_step
-        self.compile_mode = compile_mode
-        self.whole_step = whole_step
+        self.threshold_range_fraction = s.threshold_range_fraction
+        self.compile_step = s.compile_step
+        self.compile_mode = s.compile_mode
+        self.whole_step = s.whole_step
         self._compiled = False
         self._layer_step = layer_step
         # set at the first training epoch's start when the whole step trains: the step function and
@@ -146,12 +138,12 @@ class FFModule(LayerwiseModule):
         # one step configuration per layer: the first layer's input is the image and its label,
         # never dropped
         step = LayerStep(
-            objective,
-            symba_alpha,
-            peer_normalisation,
-            peer_momentum,
-            dropout,
-            negatives_per_image,
+            s.objective,
+            s.symba_alpha,
+            s.peer_normalisation,
+            s.peer_momentum,
+            s.dropout,
+            s.negatives_per_image,
             activation_range(activation),
         )
         layer_steps = (replace(step, dropout=0.0), *[step] * (len(hidden_dims) - 1))
@@ -171,17 +163,17 @@ class FFModule(LayerwiseModule):
             # reads every channel at every position
             head_in = conv_features(image, self.hidden_dims, pool, goodness_from_layer)
         # reference: loeweX/Forward-Forward's, a bias-free head that starts at zero
-        self.head = nn.Linear(head_in, num_classes, bias=init == "default")
-        if init == "reference":
+        self.head = nn.Linear(head_in, num_classes, bias=s.init == "default")
+        if s.init == "reference":
             reference_init(self.net, self.head)
         for layer in self.net.layers:
-            layer.running_mean.fill_(peer_mean_init)
+            layer.running_mean.fill_(s.peer_mean_init)
         # what every training minibatch shares (ff_step.ff_minibatch)
         self.step_settings = StepSettings(
             layer_steps,
-            NegativeSampler(negatives, negatives_per_image),
+            NegativeSampler(s.negatives, s.negatives_per_image),
             num_classes,
-            input_dropout,
+            s.input_dropout,
             goodness_from_layer,
             self.label_mode,
             label_scale,

@@ -1,3 +1,4 @@
+from dataclasses import fields
 from functools import partial
 
 import lightning.pytorch as L
@@ -10,21 +11,23 @@ import ff_lightning.whole_step as whole_step_py
 from ff_lightning.data.synthetic import SyntheticDataModule
 from ff_lightning.goodness import ff_loss, goodness
 from ff_lightning.module import FFModule
+from ff_lightning.settings import FFSettings
 from ff_lightning.step import LayerStep, layer_step
 from ff_lightning.thresholds import constant
 from tests.agreement import assert_same_training
 
 
-def make_module(hidden_dims=(16, 16, 16), lr=1e-2, **kwargs) -> FFModule:
-    return FFModule(
-        input_dim=64,
-        num_classes=10,
+def make_module(hidden_dims=(16, 16, 16), lr=1e-2, cls: type = FFModule, **kwargs) -> FFModule:
+    """An FFModule (or a subclass, cls) on the synthetic set's 64 features; FFSettings' fields in
+    kwargs go to its settings, the rest (label_mode, ...) to the module."""
+    names = {f.name for f in fields(FFSettings)}
+    settings = FFSettings(
         hidden_dims=list(hidden_dims),
-        activation=nn.ReLU(),
-        threshold=constant,
         optimizer=partial(torch.optim.Adam, lr=lr),
-        **kwargs,
+        **{k: v for k, v in kwargs.items() if k in names},
     )
+    rest = {k: v for k, v in kwargs.items() if k not in names}
+    return cls(settings, input_dim=64, num_classes=10, activation=nn.ReLU(), threshold=constant, **rest)
 
 
 def fit_one_epoch(module: L.LightningModule, dm: SyntheticDataModule, epochs: int = 1) -> L.Trainer:
@@ -95,16 +98,7 @@ def test_training_keeps_every_layers_gradient_local(tricks):
     parameters only, never the layer below, and the head's loss only the head (the per-layer
     steps; the whole step: tests/test_whole_step.py)."""
     torch.manual_seed(0)
-    module = RecordsEachBackward(
-        whole_step=False,
-        input_dim=64,
-        num_classes=10,
-        hidden_dims=[16, 16, 16],
-        activation=nn.ReLU(),
-        threshold=constant,
-        optimizer=partial(torch.optim.Adam, lr=1e-2),
-        **tricks,
-    )
+    module = make_module(cls=RecordsEachBackward, whole_step=False, **tricks)
     dm = SyntheticDataModule(num_train=300, num_test=100, input_dim=64, batch_size=100, val_size=0)
     fit_one_epoch(module, dm)
     # 3 steps, each: one backward per layer, then the head's
@@ -171,14 +165,8 @@ def test_goodness_prediction_picks_the_label_with_most_goodness():
 
 def _trained_weights(fused: bool) -> list[torch.Tensor]:
     L.seed_everything(0)
-    module = FFModule(
-        input_dim=64,
-        num_classes=10,
-        hidden_dims=[48, 48],
-        activation=nn.ReLU(),
-        threshold=constant,
-        optimizer=partial(torch.optim.Adam, lr=1e-3, fused=fused),
-    )
+    settings = FFSettings(hidden_dims=[48, 48], optimizer=partial(torch.optim.Adam, lr=1e-3, fused=fused))
+    module = FFModule(settings, input_dim=64, num_classes=10, activation=nn.ReLU(), threshold=constant)
     fit_one_epoch(module, SyntheticDataModule(num_train=500, num_test=50, val_size=0, batch_size=100))
     return [p.detach().clone() for p in module.parameters()]
 

@@ -2,13 +2,15 @@ import inspect
 from dataclasses import fields
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 
+from ff_lightning.builders import build, build_model
 from ff_lightning.errors import UserInputError
 from ff_lightning.jobs import check_jobs
 from ff_lightning.module import FFModule
 from ff_lightning.settings import FFSettings, Number, check, declared
-from tests.conftest import CONF_DIR, compose_cfg
+from tests.conftest import CONF_DIR, compose_cfg, tiny_overrides
 
 SETTINGS = [f for f in fields(FFSettings) if f.name != "_target_"]
 
@@ -21,12 +23,19 @@ def test_every_word_or_number_setting_declares_what_it_allows(f):
         assert f"model.{f.name}" in words or f"model.{f.name}" in numbers
 
 
-def test_ffmodule_takes_every_setting_with_the_declared_default():
+def test_ffmodule_is_built_from_its_typed_settings(tmp_path):
+    # a knob is one FFSettings field: the composed config's value reaches the module through the
+    # settings object, with no constructor argument of its own
     params = inspect.signature(FFModule).parameters
-    for f in SETTINGS:
-        assert f.name in params
-        if f.name not in ("hidden_dims", "optimizer"):  # sized by the experiment; FFModule needs one
-            assert params[f.name].default == f.default, f.name
+    assert params["settings"].annotation is FFSettings and len(params) <= 8
+    cfg = compose_cfg(tiny_overrides("model.objective=symba", "model.symba_alpha=2.5"), tmp_path)
+    datamodule = build(cfg.dataset)
+    datamodule.prepare_splits()
+    model = build_model(cfg, datamodule)
+    assert isinstance(model.settings, FFSettings) and model.settings.symba_alpha == 2.5
+    assert {step.symba_alpha for step in model.step_settings.layer_steps} == {2.5}
+    # the optimizer's config became its partial class
+    assert isinstance(model.optimizer_factory(model.head.parameters()), torch.optim.Adam)
 
 
 def test_model_ff_mlp_is_the_schema_with_its_defaults(tmp_path):
