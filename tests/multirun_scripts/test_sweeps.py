@@ -203,3 +203,27 @@ def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_pa
         timeout=60,
     )
     assert plan.returncode == 0 and "23 of 24 runs to do" in plan.stdout and " done " in plan.stdout
+
+
+def test_the_records_script_reruns_each_documented_sweep_as_its_report_records_it(tmp_path):
+    from ff_lightning.jobs import check_jobs
+
+    sweeps = dry_run("records.sh", FF_RECORDS_ROOT=str(tmp_path))
+    folders = [args[-1].removeprefix(f"hydra.sweep.dir={tmp_path}/") for args in sweeps]
+    # every sweep of it is a documented folder under docs/results/, with a report there
+    for name in folders:
+        assert (ROOT / "docs" / "results" / name / "report.md").is_file(), name
+    for args, name in zip(sweeps, folders, strict=True):
+        assert args[2] == "-m" and "seed=0,1,2" in args
+        report = (ROOT / "docs" / "results" / name / "report.md").read_text()
+        # the runs its report counts, composed and checked as train.py would
+        runs = int(report.split(" runs:")[0].rsplit("\n", 1)[-1])
+        assert check_jobs(args[2:], CONF_DIR).count == runs, name
+    plan = subprocess.run(
+        ["bash", str(ROOT / "multirun_scripts" / "records.sh"), "--plan"],
+        env={**os.environ, "FF_RECORDS_ROOT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plan.returncode == 0 and "epochs to run" in plan.stdout.splitlines()[-1]

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The documented sweeps whose runs the repository does not hold yet, run again with the settings
+# and seeds their reports record, one sweep at a time, cheapest first. Each finished sweep's
+# records (python -m ff_lightning.records) replace docs/results/NAME/'s old report, which is then
+# written from them (python -m ff_lightning.report docs/results/NAME --no-wandb). A sweep whose
+# records are there is skipped; one that stopped half way starts again (its finished jobs keep
+# their folders, which a rerun refuses to overwrite, so its folder is cleared first).
+#
+# Usage: multirun_scripts/records.sh [--plan] [--only NAME]
+#   --plan          print the sweeps in order, whether each is done, its runs and its epochs
+#   --only NAME     run one sweep only
+#   FF_RECORDS_ROOT where the sweep folders go (default outputs/records)
+#   FF_SWEEP_DRY_RUN=1  print each train.py command line instead of running it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+root=${FF_RECORDS_ROOT:-outputs/records}
+plan=0
+only=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --plan) plan=1 ;;
+    --only) only=$2; shift ;;
+    *) echo "records.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# every sweep's common settings: validation every 5 epochs on the last 10k training images, CSV
+# logs, no checkpoints (the records are the results)
+common="logger=csv callbacks=none trainer.enable_progress_bar=false"
+val="dataset.val_size=10000 trainer.check_val_every_n_epoch=5"
+mlp4="experiment=paper_mnist model.hidden_dims=[500,500,500,500]"
+
+# NAME RUNS EPOCHS_EACH overrides..., one line a sweep (seeds 0-2 in every one), cheapest first
+sweeps() {
+  echo "bounded_reachable_smoke 6 6 experiment=smoke model.threshold_range_fraction=0.5 activation=tanh,sigmoid"
+  echo "bounded_reachable_4x500_5 6 5 $mlp4 trainer.max_epochs=5 $val model.threshold_range_fraction=0.5 activation=tanh,sigmoid"
+  echo "threshold_constant_k_2x1000_5 15 5 experiment=paper_mnist model.hidden_dims=[1000,1000] trainer.max_epochs=5 $val threshold.k=0.1,0.25,0.5,1.0,2.0"
+  echo "threshold_pyramid_4x500_5 18 5 threshold=pyramid $mlp4 trainer.max_epochs=5 $val threshold.start=0.25,0.5 threshold.end=0.5,1.0,2.0"
+  echo "activations_4x500_5 21 5 $mlp4 trainer.max_epochs=5 $val activation=relu,tanh,sigmoid,gelu,leaky_relu,silu,softplus"
+  echo "weights_wd_4x500_10 6 10 $mlp4 trick=weight_decay trainer.max_epochs=10 $val model=ff_mlp,backprop_mlp"
+  echo "weights_lr_4x500_10 12 10 $mlp4 trainer.max_epochs=10 $val model=ff_mlp,backprop_mlp model.optimizer.lr=0.001,0.01"
+  echo "threshold_constant_k_4x500_5 45 5 threshold=constant experiment=paper_mnist trainer.max_epochs=5 $val threshold.k=0.1,0.25,0.5,1.0,2.0 model.hidden_dims=[500,500],[500,500,500],[500,500,500,500]"
+  echo "threshold_4x500_20 12 20 model.hidden_dims=[500,500,500,500] trainer.max_epochs=20 $val threshold=constant,pyramid,inverted_pyramid,scheduled"
+  echo "reference_recipe_60 9 60 model.hidden_dims=[500,500,500,500] trainer.max_epochs=60 $val trick=none,reference_init,reference"
+}
+# seconds per 60k-image epoch of a 4 x 500 network on 2 CPU cores: the whole step's 7.9 s on a
+# 2-core Intel Xeon (docs/performance.md), rounded up; a 2 x 1000 network costs about the same,
+# the smoke size less. Not here: the conv, IMDb and 3 x 1000 reference sweeps (cnn_smoke_3seeds,
+# cnn_vs_mlp_5, imdb_3seeds, best_imdb_3seeds, reference_recipe), whose scripts (cnn_vs_mlp.sh,
+# imdb.sh, reference_recipe.sh) make sweep folders that python -m ff_lightning.records keeps
+epoch_s=8
+
+n=0
+total=0
+while read -r name runs epochs overrides; do
+  [ -n "$only" ] && [ "$name" != "$only" ] && continue
+  n=$((n + 1))
+  keep="docs/results/$name"
+  if find "$keep" -name results.json -print -quit 2>/dev/null | grep -q .; then
+    state=done
+  else
+    state=todo
+    total=$((total + runs * epochs))
+  fi
+  if [ "$plan" = 1 ]; then
+    printf '%2d %-30s %-5s %3d runs x %2d epochs  %s\n' "$n" "$name" "$state" "$runs" "$epochs" "$overrides"
+    continue
+  fi
+  [ "$state" = done ] && continue
+  dir="$root/$name"
+  # shellcheck disable=SC2086  # the overrides and common settings are words
+  args=(-m $overrides seed=0,1,2 $common "hydra.sweep.dir=$dir")
+  if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+    printf '%q ' python train.py "${args[@]}"
+    echo
+    continue
+  fi
+  rm -rf "$dir"
+  echo "== $name: python train.py ${args[*]}"
+  python train.py "${args[@]}"
+  # the old report and figures go; the records and the report written from them come
+  find "$keep" -maxdepth 1 -type f \( -name '*.png' -o -name report.md \) -delete
+  python -m ff_lightning.records "$dir" "$keep"
+  python -m ff_lightning.report "$keep" --no-wandb > /dev/null
+done < <(sweeps)
+
+if [ "$plan" = 1 ]; then
+  echo "$total epochs to run: about $((total * epoch_s / 60)) min on 2 CPU cores, one sweep at a time"
+fi
