@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ff_lightning.activations import activation_bound, activation_range
 from ff_lightning.distributed import average_, average_gradients, world_size
 from ff_lightning.ff_step import StepSettings, ff_minibatch
 from ff_lightning.labels import embed_label, embedded_dim, neutral_code, one_hot
@@ -22,7 +23,7 @@ from ff_lightning.negatives import NegativeSampler
 from ff_lightning.nets import FFConvNet, FFNet, conv_features, image_shape
 from ff_lightning.settings import FFSettings, check, check_conv, check_negatives_per_image
 from ff_lightning.step import STATS, LayerStep, layer_step
-from ff_lightning.thresholds import ThresholdSchedule, activation_bound, activation_range, thetas
+from ff_lightning.thresholds import ThresholdSchedule, thetas
 from ff_lightning.whole_step import AdamState, AdamSteps, unsupported, whole_step
 
 log = logging.getLogger(__name__)

@@ -233,6 +233,27 @@ def declared(prefix: str, schema: type) -> tuple[dict[str, tuple[str, ...]], dic
     return words, numbers
 
 
+def declared_parameters(
+    prefix: str, function: Any
+) -> tuple[dict[str, tuple[str, ...]], dict[str, Number], dict[str, Number]]:
+    """The words, numbers and lists of numbers a function's parameters declare in their
+    annotations (`k: Annotated[float, POSITIVE]`, `shape: Annotated[str, ("linear", ...)]`,
+    `multipliers: Annotated[list[float], POSITIVE]`), keyed by `prefix.name`."""
+    import typing
+
+    words, numbers, lists = {}, {}, {}
+    for name, hint in typing.get_type_hints(function, include_extras=True).items():
+        if typing.get_origin(hint) is not typing.Annotated:
+            continue
+        base, *marks = typing.get_args(hint)
+        for mark in marks:
+            if isinstance(mark, Number):
+                (lists if typing.get_origin(base) is list else numbers)[f"{prefix}.{name}"] = mark
+            elif isinstance(mark, tuple) and all(isinstance(w, str) for w in mark):
+                words[f"{prefix}.{name}"] = mark
+    return words, numbers, lists
+
+
 def check(prefix: str, schema: type, values: dict[str, Any]) -> None:
     """Raise ValueError for the first of `values` that its declaration in `schema` does not allow."""
     words, numbers = declared(prefix, schema)

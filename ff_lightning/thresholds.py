@@ -1,17 +1,25 @@
 """Threshold schedules: the multiplier k_l of every layer, with theta_l = k_l * units_l.
 
-Each schedule is a function (num_layers, epoch) -> list of multipliers, built from
-`conf/threshold/*.yaml` as a partial, so the model can ask again at every epoch.
+Each schedule is a function (num_layers, epoch, **its settings) -> list of multipliers, built
+from `conf/threshold/*.yaml` as a partial, so the model can ask again at every epoch. A setting
+declares what it allows in its annotation (`k: Annotated[float, POSITIVE]`, a Number's range or
+a tuple of words): the checks before a run are built from it (settings.declared_parameters).
+
+Kept free of torch, so that a command line is checked in a second.
 """
 
 from collections.abc import Callable
+from typing import Annotated
+
+from ff_lightning.settings import POSITIVE, POSITIVE_INT
 
 ThresholdSchedule = Callable[[int, int], list[float]]
 
 PYRAMID_SHAPES = ("linear", "geometric")
+Multiplier = Annotated[float, POSITIVE]
 
 
-def constant(num_layers: int, epoch: int = 0, k: float = 1.0) -> list[float]:
+def constant(num_layers: int, epoch: int = 0, k: Multiplier = 1.0) -> list[float]:
     """The same multiplier for every layer (Hinton: k = 1, theta = number of units)."""
     return [float(k)] * num_layers
 
@@ -19,29 +27,27 @@ def constant(num_layers: int, epoch: int = 0, k: float = 1.0) -> list[float]:
 def pyramid(
     num_layers: int,
     epoch: int = 0,
-    start: float = 0.3,
-    end: float = 0.5,
-    shape: str = "linear",
+    start: Multiplier = 0.3,
+    end: Multiplier = 0.5,
+    shape: Annotated[str, PYRAMID_SHAPES] = "linear",
 ) -> list[float]:
     """Multipliers that go from `start` (first layer) to `end` (last layer).
 
     linear: equal steps; geometric: equal ratios. With start < end deeper layers get larger
     thresholds, the paper's pyramidal schedule.
     """
-    if shape not in PYRAMID_SHAPES:
-        raise ValueError(f"threshold.shape must be one of {', '.join(PYRAMID_SHAPES)}, got {shape!r}")
     if num_layers == 1:
         return [float(start)]
     steps = num_layers - 1
     if shape == "linear":
         return [start + (end - start) * i / steps for i in range(num_layers)]
-    if start <= 0 or end <= 0:
-        raise ValueError("threshold.start and threshold.end must be > 0 for a geometric pyramid")
     ratio = (end / start) ** (1.0 / steps)
     return [start * ratio**i for i in range(num_layers)]
 
 
-def custom(num_layers: int, epoch: int = 0, multipliers: list[float] = ()) -> list[float]:
+def custom(
+    num_layers: int, epoch: int = 0, multipliers: Annotated[list[float], POSITIVE] = ()
+) -> list[float]:
     """An explicit multiplier for every layer (validate checks that there is one per layer)."""
     return [float(k) for k in multipliers]
 
@@ -49,9 +55,9 @@ def custom(num_layers: int, epoch: int = 0, multipliers: list[float] = ()) -> li
 def inverted_pyramid(
     num_layers: int,
     epoch: int = 0,
-    start: float = 0.5,
-    end: float = 0.3,
-    shape: str = "linear",
+    start: Multiplier = 0.5,
+    end: Multiplier = 0.3,
+    shape: Annotated[str, PYRAMID_SHAPES] = "linear",
 ) -> list[float]:
     """Multipliers that fall with depth: a pyramid whose first layer has the largest threshold."""
     return pyramid(num_layers, epoch, start=start, end=end, shape=shape)
@@ -60,34 +66,13 @@ def inverted_pyramid(
 def scheduled(
     num_layers: int,
     epoch: int = 0,
-    start: float = 0.15,
-    factor: float = 1.1,
-    every: int = 10,
+    start: Multiplier = 0.15,
+    factor: Annotated[float, POSITIVE] = 1.1,
+    every: Annotated[int, POSITIVE_INT] = 10,
 ) -> list[float]:
     """One multiplier for all layers that grows during training (the paper's code: 0.15, x1.1
     every 10 epochs), so early training separates positives from negatives at a low bar."""
     return [start * factor ** (epoch // every)] * num_layers
-
-
-# the outputs a bounded activation module can give (lowest, highest): a unit bounded by
-# B = max(|lowest|, |highest|) adds at most B^2 to goodness
-ACTIVATION_RANGES = {
-    "Tanh": (-1.0, 1.0),
-    "Sigmoid": (0.0, 1.0),
-    "Hardtanh": (-1.0, 1.0),
-    "Softsign": (-1.0, 1.0),
-}
-
-
-def activation_range(activation: object) -> tuple[float, float] | None:
-    """The (lowest, highest) output of a bounded activation module, None for an unbounded one."""
-    return ACTIVATION_RANGES.get(type(activation).__name__)
-
-
-def activation_bound(activation: object) -> float | None:
-    """The bound on |output| of a bounded activation module, None for an unbounded one."""
-    span = activation_range(activation)
-    return None if span is None else max(abs(v) for v in span)
 
 
 def thetas(

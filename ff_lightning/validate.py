@@ -23,9 +23,9 @@ from ff_lightning.settings import (
     check_conv,
     check_negatives_per_image,
     declared,
+    declared_parameters,
     not_an_option,
 )
-from ff_lightning.thresholds import PYRAMID_SHAPES
 
 # `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order), a sweep
 # over such lists (`group=a,[b,c]`) or `group/sub=a` on the command line; sweeps written as
@@ -136,7 +136,6 @@ WANDB_MODES = ("auto", "online", "offline", "disabled")
 # Every setting that takes one of a few words, by where it lives in the composed config
 CHOICES: dict[str, tuple[str, ...]] = {
     "float32_matmul_precision": MATMUL_PRECISIONS,
-    "threshold.shape": PYRAMID_SHAPES,
     "dataset.vectors.pooling": POOLINGS,
     "logger.mode": WANDB_MODES,
     "logger.wandb.mode": WANDB_MODES,  # logger=many
@@ -188,33 +187,45 @@ NUMBERS: dict[str, Number] = {
     "model.head_optimizer.lr": POSITIVE,
     "model.head_optimizer.weight_decay": NON_NEGATIVE,
     "model.head_optimizer.momentum": FRACTION,
-    "threshold.k": POSITIVE,
-    "threshold.start": POSITIVE,
-    "threshold.end": POSITIVE,
-    "threshold.factor": POSITIVE,
-    "threshold.every": POSITIVE_INT,
     "weight_averaging.multi_avg_fn.decay": FRACTION,
 }
 NUMBERS |= _FF_NUMBERS | _CW_NUMBERS | _CONV_NUMBERS
 # settings that hold a list of numbers, each checked alone
 NUMBER_LISTS: dict[str, Number] = {
     "model.hidden_dims": POSITIVE_INT,
-    "threshold.multipliers": POSITIVE,
 }
 
 
+def part_declarations(cfg: DictConfig) -> tuple[dict, dict, dict]:
+    """What the chosen threshold schedule declares about its settings, next to its code
+    (ff_lightning/thresholds.py: each parameter's annotation), keyed like CHOICES and NUMBERS."""
+    target = OmegaConf.select(cfg, "threshold._target_", default=None)
+    if not target:
+        return {}, {}, {}
+    from hydra.utils import get_method
+
+    try:
+        schedule = get_method(str(target))
+    except Exception:  # noqa: BLE001 - Hydra names a target that cannot be imported when it builds it
+        return {}, {}, {}
+    return declared_parameters("threshold", schedule)
+
+
 def check_settings(cfg: DictConfig) -> None:
-    """Every setting in CHOICES, NUMBERS and NUMBER_LISTS that the config has: its word among
-    the allowed ones, its number's type, finiteness and range."""
-    for key, allowed in CHOICES.items():
+    """Every setting in CHOICES, NUMBERS and NUMBER_LISTS that the config has, and every setting
+    the chosen parts declare (part_declarations): its word among the allowed ones, its number's
+    type, finiteness and range."""
+    words, numbers, lists = part_declarations(cfg)
+    choices, number_specs, list_specs = CHOICES | words, NUMBERS | numbers, NUMBER_LISTS | lists
+    for key, allowed in choices.items():
         value = OmegaConf.select(cfg, key, default=_MISSING)
         if value is not _MISSING and value not in allowed:
             raise UserInputError(not_an_option(key, value, allowed))
-    for key, spec in NUMBERS.items():
+    for key, spec in number_specs.items():
         value = OmegaConf.select(cfg, key, default=_MISSING)
         if value is not _MISSING and not spec.allows(value):
             raise UserInputError(spec.refusal(key, value))
-    for key, spec in NUMBER_LISTS.items():
+    for key, spec in list_specs.items():
         values = OmegaConf.select(cfg, key, default=None)
         if values is None:
             continue

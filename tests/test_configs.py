@@ -20,32 +20,20 @@ from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.loggers import EpochAxisWandbLogger, as_list
 from ff_lightning.module import FFModule
 from ff_lightning.validate import group_options
-from tests.conftest import CONF_DIR, ROOT, compose_cfg
+from tests.conftest import CONF_DIR, ROOT, compose_cfg, tiny_overrides
 
 GROUPS = group_options(CONF_DIR)
 
 
-def test_expected_groups_and_options_exist():
-    assert set(GROUPS["activation"]) == {
-        "relu",
-        "relu_straight_through",
-        "tanh",
-        "sigmoid",
-        "gelu",
-        "leaky_relu",
-        "silu",
-        "softplus",
-    }
-    assert {"constant", "pyramid"} <= set(GROUPS["threshold"])
+def test_the_documented_groups_and_options_exist():
+    # the options README and the sweep scripts name; a new option needs no change here (the
+    # tests below compose, build and train every option there is)
+    assert {"relu", "relu_straight_through", "tanh", "sigmoid", "gelu", "silu"} <= set(GROUPS["activation"])
+    assert {"constant", "pyramid", "inverted_pyramid", "scheduled"} <= set(GROUPS["threshold"])
     assert {"mnist", "synthetic", "imdb"} <= set(GROUPS["dataset"])
-    assert GROUPS["model"] == [
-        "backprop_cnn",
-        "backprop_mlp",
-        "ff_cnn",
-        "ff_cnn_channelwise",
-        "ff_mlp",
-        "logreg",
-    ]
+    assert {"ff_mlp", "ff_cnn", "ff_cnn_channelwise", "backprop_mlp", "backprop_cnn", "logreg"} <= set(
+        GROUPS["model"]
+    )
     assert set(GROUPS["trainer"]) == {"default", "cpu", "gpu", "ddp", "ddp_cpu"}
     assert set(GROUPS["callbacks"]) == {"default", "none"}
     assert GROUPS["hydra/launcher"] == ["packed", "submitit_slurm"]
@@ -59,6 +47,19 @@ def test_activation(name, tmp_path):
     act = instantiate(cfg.activation)
     assert isinstance(act, torch.nn.Module)
     assert act(torch.randn(3, 4)).shape == (3, 4)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [f"activation={a}" for a in GROUPS["activation"]] + [f"threshold={t}" for t in GROUPS["threshold"]],
+)
+def test_every_activation_and_threshold_schedule_trains_a_step(option, tmp_path):
+    from ff_lightning.train import train
+
+    # the tiny model's two layers (threshold=custom: one multiplier each)
+    extra = ["threshold.multipliers=[0.5,1.0]"] if option == "threshold=custom" else []
+    results = train(compose_cfg(tiny_overrides(option, *extra, "+trainer.fast_dev_run=true"), tmp_path))
+    assert results["status"] == "debug" and results["test/error_goodness"] is not None
 
 
 @pytest.mark.parametrize("name", GROUPS["threshold"])

@@ -1,9 +1,9 @@
 import torch
 from torch import nn
 
+from ff_lightning.activations import activation_range
 from ff_lightning.nets import FFLayer
 from ff_lightning.step import STATS, LayerStep, layer_step
-from ff_lightning.thresholds import activation_range
 
 
 def _stats(activation: nn.Module, scale: float) -> dict[str, float]:

@@ -1,10 +1,15 @@
+import inspect
 from functools import partial
 
 import pytest
+from hydra.utils import get_method
+from omegaconf import OmegaConf
 from torch import nn
 
+from ff_lightning.activations import activation_bound
+from ff_lightning.errors import UserInputError
+from ff_lightning.settings import declared_parameters
 from ff_lightning.thresholds import (
-    activation_bound,
     constant,
     custom,
     inverted_pyramid,
@@ -12,6 +17,8 @@ from ff_lightning.thresholds import (
     scheduled,
     thetas,
 )
+from ff_lightning.validate import validate_config
+from tests.conftest import CONF_DIR, compose_cfg
 
 
 def test_constant_defaults_to_number_of_units():
@@ -38,9 +45,28 @@ def test_pyramid_of_one_layer_is_its_start():
     assert pyramid(1, start=0.3, end=0.5) == [0.3]
 
 
-def test_pyramid_rejects_unknown_shape():
-    with pytest.raises(ValueError, match="linear, geometric"):
-        pyramid(3, shape="spiral")
+def test_a_bad_shape_is_refused_by_the_schedules_own_declaration(tmp_path):
+    # thresholds.pyramid declares its shapes in its annotation; the check before a run reads it
+    cfg = compose_cfg(["threshold=pyramid", "threshold.shape=spiral"], tmp_path)
+    with pytest.raises(
+        UserInputError, match="threshold.shape=spiral is not an option; choose one of: linear, geometric"
+    ):
+        validate_config(cfg)
+    cfg = compose_cfg(["threshold=scheduled", "threshold.every=0"], tmp_path)
+    with pytest.raises(UserInputError, match="threshold.every must be a positive integer, got 0"):
+        validate_config(cfg)
+
+
+@pytest.mark.parametrize("option", sorted(p.stem for p in (CONF_DIR / "threshold").glob("*.yaml")))
+def test_every_schedule_declares_what_each_of_its_settings_allows(option):
+    # a schedule's settings (all but num_layers and epoch) carry their range or words, so that a
+    # new schedule is checked before a run with nothing added elsewhere
+    schedule = get_method(OmegaConf.load(CONF_DIR / "threshold" / f"{option}.yaml")._target_)
+    words, numbers, lists = declared_parameters("threshold", schedule)
+    settings = [
+        name for name in inspect.signature(schedule).parameters if name not in ("num_layers", "epoch")
+    ]
+    assert settings and {f"threshold.{name}" for name in settings} == set(words) | set(numbers) | set(lists)
 
 
 def test_custom_needs_one_multiplier_per_layer():
