@@ -270,11 +270,10 @@ class FFModule(LayerwiseModule):
         self.thetas = self.thresholds_at(self.current_epoch)
         # a tensor, so that a threshold that changes between epochs is data, not a recompile
         self._theta_tensor = torch.tensor(self.thetas, device=self.device, dtype=torch.float32)
-        *layer_opts, head_opt = self.optimizers()
-        # the rates as tensors: a schedule changes data, not a compiled step
+        # each optimizer's rate (the layers', then the head's) as a tensor: a schedule changes
+        # data, not a compiled step
         self._lrs = [
-            torch.tensor(opt.optimizer.param_groups[0]["lr"], device=self.device)
-            for opt in (layer_opts[0], head_opt)
+            torch.tensor(opt.optimizer.param_groups[0]["lr"], device=self.device) for opt in self.optimizers()
         ]
 
     def training_step(
@@ -311,7 +310,7 @@ class FFModule(LayerwiseModule):
             torch.compiler.cudagraph_mark_step_begin()
         # compiled, dynamo traces the per-layer gradients (autograd.grad) into the one graph
         traced = torch._dynamo.config.patch(trace_autograd_ops=True) if self._compiled else nullcontext()
-        adam = AdamSteps(layer_adam, head_adam, self._lrs[0], self._lrs[1])
+        adam = AdamSteps(layer_adam, head_adam, self._lrs)
         with traced:
             out = self._whole_step(
                 self.net, self.head, (x, y), self._theta_tensor, self._stats, self._graph_settings, adam

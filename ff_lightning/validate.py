@@ -53,9 +53,27 @@ def _group_overrides(args: Sequence[str]) -> Iterator[tuple[str, str]]:
             yield match["group"], match["value"]
 
 
+def searchpath_folders(args: Sequence[str]) -> list[Path]:
+    """The config folders a command line adds with `hydra.searchpath=[file:///path,...]` (where
+    options of one's own live outside conf/); pkg:// entries are left to Hydra."""
+    folders = []
+    for arg in args:
+        key, _, value = arg.lstrip("+").partition("=")
+        if key == "hydra.searchpath":
+            for entry in value.strip("[]").split(","):
+                entry = entry.strip().strip("'\"")
+                if entry.startswith("file://"):
+                    folders.append(Path(entry.removeprefix("file://")))
+    return folders
+
+
 def check_group_overrides(args: Sequence[str], conf_dir: Path) -> None:
-    """Reject `group=option` overrides that name no option, listing the allowed ones."""
+    """Reject `group=option` overrides that name no option, listing the allowed ones (the
+    options under conf/ and under any folder hydra.searchpath adds)."""
     groups = group_options(conf_dir)
+    for folder in searchpath_folders(args):
+        for group, options in group_options(folder).items():
+            groups[group] = sorted({*groups.get(group, []), *options})
     for group, values in _group_overrides(args):
         if group == "hparams_search" and values != "null":
             _check_optuna_installed()

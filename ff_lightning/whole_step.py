@@ -119,12 +119,12 @@ def adam_(state: AdamState, grads: list[torch.Tensor], lr: torch.Tensor) -> None
 
 class AdamSteps:
     """The whole step's gradients (GradientSteps): torch.autograd.grad of each loss for its own
-    parameters, then adam_ on every layer's state at once and on the head's. The rates are
-    tensors, so a schedule changes data, not a compiled graph."""
+    parameters, then adam_ on every layer's state at once and on the head's. `lrs`: each
+    layer's rate, then the head's, as tensors, so a schedule changes data, not a compiled graph."""
 
-    def __init__(self, layers: list[AdamState], head: AdamState, lr: torch.Tensor, head_lr: torch.Tensor):
+    def __init__(self, layers: list[AdamState], head: AdamState, lrs: list[torch.Tensor]):
         self.states = [*layers, head]
-        self.lrs = [lr] * len(layers) + [head_lr]
+        self.lrs = list(lrs)
         self.grads: list[list[torch.Tensor]] = [[] for _ in self.states]
 
     def backward(self, index: int, loss: torch.Tensor) -> None:

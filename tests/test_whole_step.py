@@ -44,7 +44,7 @@ def replay(module: FFModule, recorded, lr: float, compiled=None) -> torch.Tensor
     settings = replace(module.step_settings, in_graph=True)
     for x, y, rng in recorded:
         torch.set_rng_state(rng)
-        adam = AdamSteps(opts, head_opt, torch.tensor(lr), torch.tensor(lr))
+        adam = AdamSteps(opts, head_opt, [torch.tensor(lr)] * (len(opts) + 1))
         out = step(module.net, head, (x, y), thetas, stats, settings, adam)
     return out
 
