@@ -79,7 +79,8 @@ while read -r question name overrides; do
   [ -n "$only" ] && [ "$question" != "$only" ] && continue
   n=$((n + 1))
   dir="$root/$question/$name"
-  if [ -f "$dir/results.json" ]; then
+  # done: a results.json that is not an interrupted run's (that one resumes from its checkpoint)
+  if [ -f "$dir/results.json" ] && ! grep -q '"status": "interrupted"' "$dir/results.json"; then
     state=done
   elif [ -f "$dir/checkpoints/last.ckpt" ]; then
     state=resume

@@ -193,8 +193,13 @@ def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_pa
     (tmp_path / "campaign" / "pyramid_vs_units" / "pyramid_seed0" / "results.json").write_text("{}")
     (tmp_path / "campaign" / "pyramid_vs_units" / "units_seed0" / "checkpoints").mkdir(parents=True)
     (tmp_path / "campaign" / "pyramid_vs_units" / "units_seed0" / "checkpoints" / "last.ckpt").write_text("")
+    # a run stopped by a signal (results.json says interrupted) resumes too
+    stopped = tmp_path / "campaign" / "pyramid_vs_units" / "pyramid_seed1"
+    (stopped / "checkpoints").mkdir(parents=True)
+    (stopped / "checkpoints" / "last.ckpt").write_text("")
+    (stopped / "results.json").write_text(json.dumps({"status": "interrupted"}, indent=2))
     again = dry_run("campaign.sh", "--only", "pyramid_vs_units", **env)
-    assert len(again) == 5 and again[0][-1] == "ckpt_path=last"
+    assert len(again) == 5 and again[0][-1] == "ckpt_path=last" and again[1][-1] == "ckpt_path=last"
     plan = subprocess.run(
         ["bash", str(ROOT / "multirun_scripts" / "campaign.sh"), "--plan"],
         env={**os.environ, **env},
