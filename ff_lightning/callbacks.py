@@ -30,37 +30,49 @@ class EpochSummary(Callback):
         self.validation_seconds: list[float] = []
         # {"epoch": 1-based epoch, "val/error_goodness": %, "val/error_head": %} per validated epoch
         self.val_history: list[dict[str, float | int]] = []
-        self._start = 0.0
-        self._train_end: float | None = None
+        # None: this process did not see the epoch start (a resume from a checkpoint written at
+        # the epoch's validation, whose times and errors the checkpoint already holds)
+        self._start: float | None = None
+        self._timed = False
         self._validation_start = 0.0
         self._validated = False
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._start = time.perf_counter()
-        self._train_end = None
+        self._timed = False
         self._validated = False
+
+    def _end_training_part(self, now: float) -> None:
+        """The epoch's training part ends where its validation starts, or at its end without one:
+        timed once, before a checkpoint written at the validation could miss it."""
+        if self._start is not None and not self._timed:
+            self.train_seconds.append(now - self._start)
+            self._timed = True
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._validation_start = time.perf_counter()
-        if trainer.state.fn == TrainerFn.FITTING and self._train_end is None:
-            self._train_end = self._validation_start
+        if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
+            self._end_training_part(self._validation_start)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
             self.validation_seconds.append(time.perf_counter() - self._validation_start)
             self._validated = True
+            # the errors now, so that a checkpoint written at this validation holds them
+            m = trainer.callback_metrics
+            entry: dict[str, float | int] = {"epoch": trainer.current_epoch + 1}
+            entry.update({key: float(m[key]) for key in VAL_KEYS if key in m})
+            self.val_history.append(entry)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._start is None:
+            return  # resumed at this epoch's end: its line was printed before the checkpoint
         now = time.perf_counter()
-        self.train_seconds.append((self._train_end or now) - self._start)
+        self._end_training_part(now)
         # the module logs its epoch metrics after callbacks run, so ask it directly
         m = dict(trainer.callback_metrics)
         if hasattr(pl_module, "epoch_metrics"):
             m.update(pl_module.epoch_metrics())
-        if self._validated:
-            entry: dict[str, float | int] = {"epoch": trainer.current_epoch + 1}
-            entry.update({key: float(m[key]) for key in VAL_KEYS if key in m})
-            self.val_history.append(entry)
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
         # an overfit check (trainer.overfit_batches) is judged by its training accuracy
         shown = (("train/head_accuracy", "train/head_accuracy {:.1f}%"),) if trainer.overfit_batches else ()

@@ -76,3 +76,27 @@ def test_ctrl_c_exits_130_and_is_recorded(tmp_path):
     results = json.loads((run / "results.json").read_text())
     assert results["status"] == "interrupted" and results["signal"] == "SIGINT"
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.slow
+def test_a_resume_from_a_checkpoint_written_at_a_validation_keeps_one_time_per_epoch(tmp_path):
+    # validation every 2 epochs: the checkpoints are written at a validation, inside the epoch,
+    # and a resume from one starts at that epoch's end, which this process never timed
+    run, log = tmp_path / "run", tmp_path / "first.log"
+    every2 = [*LONG, "trainer.check_val_every_n_epoch=2"]
+    proc = _start([*every2, f"hydra.run.dir={run}"], log)
+    _wait_for_checkpoint(proc, run, log, epoch=3)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    saved = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
+    total = saved + 2
+    resumed = run_train([*every2, f"trainer.max_epochs={total}", "ckpt_path=last", f"hydra.run.dir={run}"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.loads((run / "results.json").read_text())
+    assert results["status"] == "completed" and results["epochs_completed"] == total
+    # one training time per epoch, each an epoch's (a fraction of a second here), none spanning
+    # the process's life
+    assert len(results["epoch_seconds"]) == total and max(results["epoch_seconds"]) < 30
+    assert [e["epoch"] for e in results["val_history"]] == list(range(2, total + 1, 2))
+    # no summary line for the epoch the checkpoint had finished
+    assert f"epoch {saved}/{total} |" not in resumed.stdout + resumed.stderr
