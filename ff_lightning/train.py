@@ -6,6 +6,7 @@ import platform
 import signal
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,13 +81,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     wanted = cfg.get("flush_denormal", True)
     flush_denormal = torch.set_flush_denormal(wanted) and wanted
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), out_dir, cfg)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if rank_zero and cfg.get("overwrite", False) and not ckpt_path:
-        removed = clear_old_run(out_dir)
-        if removed:
-            log.info("overwrite=true: removed the earlier run's %s", ", ".join(removed))
-    if rank_zero:
-        write_atomic(out_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    prepare_folder(cfg, out_dir, fresh=not ckpt_path, rank_zero=rank_zero)
 
     torch.set_float32_matmul_precision(cfg.get("float32_matmul_precision", "highest"))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -101,20 +96,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if ckpt_path and logger and Path(ckpt_path).parent.parent == out_dir:
         carry_csv_history(logger, checkpoint_epochs(ckpt_path))
     summary = EpochSummary()
-    checkpoints = checkpoint_callbacks(cfg, has_validation=datamodule.val_size > 0)
-    callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
-    if cfg.get("weight_averaging"):
-        callbacks.append(instantiate(cfg.weight_averaging))
-    bar = progress_bar_wanted(cfg.trainer.get("enable_progress_bar"))
-    if bar:
-        # first, so that an epoch's bar is closed (its line ended) before the epoch's log line
-        callbacks.insert(0, EpochBar())
-    trainer_kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints), "enable_progress_bar": bar}
-    if datamodule.val_size == 0:
-        trainer_kwargs["limit_val_batches"] = 0
-    # checkpoints written whole or not at all (a full disk keeps the last complete one)
-    trainer_kwargs["plugins"] = [AtomicCheckpointIO()]
-    trainer = build_trainer(cfg, callbacks, logger, **trainer_kwargs)
+    trainer = run_trainer(cfg, summary, logger, has_validation=datamodule.val_size > 0)
     results: dict[str, Any] = {}
     record = SignalRecord().install()
     try:
@@ -140,51 +122,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
                 metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
         if not trainer.is_global_zero:
             return {}
-        results = {
-            "status": "diverged" if diverged else "debug" if debug else "completed",
-            "debug_reason": debug,
-            "divergence_reason": getattr(model, "divergence_reason", None),
-            "seed": cfg.seed,
-            "device": device_name(trainer.strategy.root_device),
-            "float32_matmul_precision": torch.get_float32_matmul_precision(),
-            "flush_denormal": flush_denormal,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            # the processes that trained it (DDP) and a digest of each one's final weights
-            "world_size": trainer.world_size,
-            "weights_sha256_per_rank": digests,
-            "resumed_from": resumed_from,
-            "epochs_completed": trainer.current_epoch,
-            "seconds_per_epoch": (
-                sum(summary.train_seconds) / len(summary.train_seconds) if summary.train_seconds else None
-            ),
-            # the training part of each epoch, validation left out (timed apart below)
-            "epoch_seconds": summary.train_seconds,
-            "validation_seconds": summary.validation_seconds,
-            # the validation errors after each validated epoch (trainer.check_val_every_n_epoch)
-            "val_history": summary.val_history,
-            "wall_seconds": time.perf_counter() - started,
-            "choices": choices,
-            "overrides": hydra_overrides(),
-            "hidden_dims": list(getattr(model, "hidden_dims", [])),
-            "thresholds": list(getattr(model, "thetas", [])),
-            "weights": weight_stats(model.hidden_layers),
-            # how the data was prepared (IMDb: cache use and the seconds each stage took)
-            "data": getattr(datamodule, "info", {}),
-            "train_samples": len(datamodule.splits["train"][1]),
-            "wandb": wandb_info(logger),
-        }
-        for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
-            results[key] = None if diverged else metrics.get(key)
-        # no better than always answering the most frequent class: a finding (tanh at theta =
-        # units), not a fault, and the report keeps such runs out of its means
-        test_labels = datamodule.splits["test"][1]
-        results["chance_error"] = round(chance_error(test_labels, datamodule.num_classes), 4)
-        results["at_chance"] = {
-            mode: at_chance(results[f"test/error_{mode}"], results["chance_error"], len(test_labels))
-            for mode in ("goodness", "head")
-        }
-        results["metrics"] = metrics
+        fit = FitOutcome(resumed_from, diverged, metrics, digests)
+        results = finished_results(cfg, trainer, model, datamodule, logger, summary, fit, debug)
+        results |= {"flush_denormal": flush_denormal, "wall_seconds": time.perf_counter() - started}
         write_results(results_path, results)
         if logger:
             log_weights(logger, results["weights"], results["epochs_completed"])
@@ -198,6 +138,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     finally:
         record.restore()
         finish_wandb(logger)
+    log_outcome(cfg, results, results_path)
+    return results
+
+
+def log_outcome(cfg: DictConfig, results: dict[str, Any], results_path: Path) -> None:
+    """The run's last lines: a divergence, debug=overfit's verdict, and the errors."""
     if results.get("divergence_reason"):
         log.warning("diverged: %s", results["divergence_reason"])
     if cfg.trainer.get("overfit_batches"):
@@ -214,6 +160,114 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         results_path,
         "".join(f" ({mode} at chance level)" for mode, v in (results.get("at_chance") or {}).items() if v),
     )
+
+
+def prepare_folder(cfg: DictConfig, out_dir: Path, fresh: bool, rank_zero: bool) -> None:
+    """The run folder, with the resolved config in it; overwrite=true on a fresh start removes an
+    earlier run's files first (rank 0 alone writes)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not rank_zero:
+        return
+    if cfg.get("overwrite", False) and fresh:
+        removed = clear_old_run(out_dir)
+        if removed:
+            log.info("overwrite=true: removed the earlier run's %s", ", ".join(removed))
+    write_atomic(out_dir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def run_trainer(cfg: DictConfig, summary: EpochSummary, logger: Any, has_validation: bool) -> L.Trainer:
+    """The Trainer of cfg.trainer with the run's own callbacks (the epoch summary, the best
+    validation errors, the run state in checkpoints, the progress bar on a terminal) and the
+    configured checkpoints and weight averaging."""
+    checkpoints = checkpoint_callbacks(cfg, has_validation=has_validation)
+    callbacks = [summary, BestValidation(), RunState(cfg), *checkpoints]
+    if cfg.get("weight_averaging"):
+        callbacks.append(instantiate(cfg.weight_averaging))
+    bar = progress_bar_wanted(cfg.trainer.get("enable_progress_bar"))
+    if bar:
+        # first, so that an epoch's bar is closed (its line ended) before the epoch's log line
+        callbacks.insert(0, EpochBar())
+    kwargs: dict[str, Any] = {"enable_checkpointing": bool(checkpoints), "enable_progress_bar": bar}
+    if not has_validation:
+        kwargs["limit_val_batches"] = 0
+    # checkpoints written whole or not at all (a full disk keeps the last complete one)
+    kwargs["plugins"] = [AtomicCheckpointIO()]
+    return build_trainer(cfg, callbacks, logger, **kwargs)
+
+
+@dataclass
+class FitOutcome:
+    """What fitting left: the checkpoint it resumed from, whether it diverged, the metrics of
+    training, validation and the test, and each process's digest of the final weights."""
+
+    resumed_from: str | None
+    diverged: bool
+    metrics: dict[str, float]
+    digests: list[str]
+
+
+def run_record(cfg: DictConfig, summary: EpochSummary) -> dict[str, Any]:
+    """What every results.json holds, finished or interrupted: the seed, the times and
+    validation errors of each epoch, and what was chosen."""
+    return {
+        "seed": cfg.seed,
+        # the training part of each epoch, validation left out (timed apart)
+        "epoch_seconds": summary.train_seconds,
+        "validation_seconds": summary.validation_seconds,
+        # the validation errors after each validated epoch (trainer.check_val_every_n_epoch)
+        "val_history": summary.val_history,
+        "choices": hydra_choices(),
+        "overrides": hydra_overrides(),
+    }
+
+
+def finished_results(
+    cfg: DictConfig,
+    trainer: L.Trainer,
+    model: L.LightningModule,
+    datamodule: Any,
+    logger: Any,
+    summary: EpochSummary,
+    fit: FitOutcome,
+    debug: str | None,
+) -> dict[str, Any]:
+    """results.json of a run that ran to its end (completed, diverged, or a debug run)."""
+    results = {
+        "status": "diverged" if fit.diverged else "debug" if debug else "completed",
+        "debug_reason": debug,
+        "divergence_reason": getattr(model, "divergence_reason", None),
+        **run_record(cfg, summary),
+        "device": device_name(trainer.strategy.root_device),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        # the processes that trained it (DDP) and a digest of each one's final weights
+        "world_size": trainer.world_size,
+        "weights_sha256_per_rank": fit.digests,
+        "resumed_from": fit.resumed_from,
+        "epochs_completed": trainer.current_epoch,
+        "seconds_per_epoch": (
+            sum(summary.train_seconds) / len(summary.train_seconds) if summary.train_seconds else None
+        ),
+        "hidden_dims": list(getattr(model, "hidden_dims", [])),
+        "thresholds": list(getattr(model, "thetas", [])),
+        "weights": weight_stats(model.hidden_layers),
+        # how the data was prepared (IMDb: cache use and the seconds each stage took)
+        "data": getattr(datamodule, "info", {}),
+        "train_samples": len(datamodule.splits["train"][1]),
+        "wandb": wandb_info(logger),
+    }
+    for key in ("val/error_goodness", "val/error_head", "test/error_goodness", "test/error_head"):
+        results[key] = None if fit.diverged else fit.metrics.get(key)
+    # no better than always answering the most frequent class: a finding (tanh at theta =
+    # units), not a fault, and the report keeps such runs out of its means
+    test_labels = datamodule.splits["test"][1]
+    results["chance_error"] = round(chance_error(test_labels, datamodule.num_classes), 4)
+    results["at_chance"] = {
+        mode: at_chance(results[f"test/error_{mode}"], results["chance_error"], len(test_labels))
+        for mode in ("goodness", "head")
+    }
+    results["metrics"] = fit.metrics
     return results
 
 
@@ -224,14 +278,9 @@ def interrupted_results(
     return {
         "status": "interrupted",
         "signal": signal.Signals(signum).name,
-        "seed": cfg.seed,
+        **run_record(cfg, summary),
         "epochs_completed": epochs,
-        "epoch_seconds": summary.train_seconds,
-        "validation_seconds": summary.validation_seconds,
-        "val_history": summary.val_history,
         "wall_seconds": time.perf_counter() - started,
-        "choices": hydra_choices(),
-        "overrides": hydra_overrides(),
         "resume": "ckpt_path=last in the same hydra.run.dir",
     }
 
