@@ -10,7 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.jobs import check_jobs, drop_empty_folder_variables, remove_unused_output_folder
+from ff_lightning.run.jobs import check_jobs, drop_empty_folder_variables, remove_unused_output_folder
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 # a full disk, a full quota, a read-only file system, a folder without write permission
@@ -29,8 +29,8 @@ def fail(message: str) -> None:
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
     # imported here so that `--help` and bad overrides stay fast
-    from ff_lightning.interrupts import Interrupted
-    from ff_lightning.train import train
+    from ff_lightning.run.interrupts import Interrupted
+    from ff_lightning.run.train import train
 
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
@@ -61,7 +61,7 @@ def print_help() -> None:
     import contextlib
     import io
 
-    from ff_lightning.console import choosable_help
+    from ff_lightning.run.console import choosable_help
 
     text = io.StringIO()
     try:

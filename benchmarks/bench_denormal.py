@@ -30,9 +30,9 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ff_lightning.goodness import goodness, symba_loss  # noqa: E402
-from ff_lightning.nets import FFLayer  # noqa: E402
-from ff_lightning.step import LayerStep, layer_step  # noqa: E402
+from ff_lightning.algorithm.goodness import goodness, symba_loss  # noqa: E402
+from ff_lightning.algorithm.nets import FFLayer  # noqa: E402
+from ff_lightning.algorithm.step import LayerStep, layer_step  # noqa: E402
 
 SMALLEST_NORMAL = torch.finfo(torch.float32).tiny
 # alpha * gap for the wide pairs: sigmoid(-90) * alpha / n is denormal, and not yet 0

@@ -33,13 +33,13 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ff_lightning.backprop import BPModule  # noqa: E402
-from ff_lightning.callbacks import EpochSummary  # noqa: E402
+from ff_lightning.algorithm.goodness import rms_normalise  # noqa: E402
+from ff_lightning.algorithm.thresholds import constant  # noqa: E402
 from ff_lightning.data.tensors import TensorDataModule  # noqa: E402
-from ff_lightning.goodness import rms_normalise  # noqa: E402
-from ff_lightning.module import FFModule  # noqa: E402
-from ff_lightning.settings import FFSettings  # noqa: E402
-from ff_lightning.thresholds import constant  # noqa: E402
+from ff_lightning.models.backprop import BPModule  # noqa: E402
+from ff_lightning.models.ff import FFModule  # noqa: E402
+from ff_lightning.models.settings import FFSettings  # noqa: E402
+from ff_lightning.run.callbacks import EpochSummary  # noqa: E402
 
 
 class RandomImages(TensorDataModule):

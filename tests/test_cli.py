@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.jobs import check_jobs
+from ff_lightning.run.jobs import check_jobs
 from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, run_train
 from tests.wandb_files import collect, history_by_epoch, key_of, records, run_file
 

@@ -13,13 +13,13 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
-from ff_lightning.backprop import BPModule
-from ff_lightning.builders import build_model
-from ff_lightning.channelwise import ChannelwiseFFModule
 from ff_lightning.data.tensors import TensorDataModule
-from ff_lightning.loggers import EpochAxisWandbLogger, as_list
-from ff_lightning.module import FFModule
-from ff_lightning.validate import group_options
+from ff_lightning.models.backprop import BPModule
+from ff_lightning.models.channelwise import ChannelwiseFFModule
+from ff_lightning.models.ff import FFModule
+from ff_lightning.run.builders import build_model
+from ff_lightning.run.loggers import EpochAxisWandbLogger, as_list
+from ff_lightning.run.validate import group_options
 from tests.conftest import CONF_DIR, ROOT, compose_cfg, tiny_overrides
 
 GROUPS = group_options(CONF_DIR)
@@ -54,7 +54,7 @@ def test_activation(name, tmp_path):
     [f"activation={a}" for a in GROUPS["activation"]] + [f"threshold={t}" for t in GROUPS["threshold"]],
 )
 def test_every_activation_and_threshold_schedule_trains_a_step(option, tmp_path):
-    from ff_lightning.train import train
+    from ff_lightning.run.train import train
 
     # the tiny model's two layers (threshold=custom: one multiplier each)
     extra = ["threshold.multipliers=[0.5,1.0]"] if option == "threshold=custom" else []
@@ -187,7 +187,7 @@ TRICKS = {
         "weight_averaging.multi_avg_fn._target_": "torch.optim.swa_utils.get_ema_multi_avg_fn",
         "weight_averaging.multi_avg_fn.decay": 0.9997,
     },
-    "straight_through": {"activation._target_": "ff_lightning.activations.StraightThroughReLU"},
+    "straight_through": {"activation._target_": "ff_lightning.algorithm.activations.StraightThroughReLU"},
     "reference_init": {"model.init": "reference"},
     "reference_peer": {"model.peer_normalisation": 0.03, "model.peer_mean_init": 0.5},
 }

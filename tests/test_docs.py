@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.jobs import check_jobs
+from ff_lightning.run.jobs import check_jobs
 from tests.conftest import CONF_DIR, ROOT, script_commands
 
 README = ROOT / "README.md"
@@ -19,7 +19,7 @@ DOCS = sorted((ROOT / "docs").glob("*.md"))
 # a sweep over seeds (seed=0,1,2)
 SEEDS = re.compile(r"\bseed=(\d+)(?:,\d+)+")
 # placeholders a reader fills in: nothing to compose until they do
-# the refusal of a GPU setting on a machine without one (ff_lightning.trainer_checks)
+# the refusal of a GPU setting on a machine without one (ff_lightning.run.trainer_checks)
 NO_GPU = "no CUDA GPU on this machine"
 PLACEHOLDER = re.compile(r"\.\.\.|<[a-z_ ]+>|\b[A-Z][A-Z_]*(DIR|RUN|FILE|PATH)\b|CHECKPOINT")
 

@@ -19,7 +19,7 @@ from typing import Any
 from ff_lightning.analysis.report import wandb_target
 from ff_lightning.analysis.runs import load_runs, run_settings, sweep_keys
 from ff_lightning.errors import refuse
-from ff_lightning.results import write_atomic
+from ff_lightning.run.results import write_atomic
 
 SPEC_FILE = "dashboard.json"
 MODES = ("goodness", "head")
@@ -82,7 +82,7 @@ def spec_of(workspace: Any) -> dict[str, Any]:
 
 def default_entity() -> str | None:
     """The logged-in user's default entity, or None offline or without a login."""
-    from ff_lightning.wandb_login import login_problem
+    from ff_lightning.run.wandb_login import login_problem
 
     if login_problem() is not None:
         return None

@@ -9,7 +9,7 @@ from typing import Any
 
 from ff_lightning.analysis.runs import MODES, run_at_chance
 from ff_lightning.analysis.tables import ACTIVITY, activity_layers, activity_values
-from ff_lightning.results import write_atomic
+from ff_lightning.run.results import write_atomic
 
 
 def _save(fig: Any, path: Path, dpi: int) -> None:

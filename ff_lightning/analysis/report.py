@@ -50,9 +50,9 @@ from ff_lightning.analysis.tables import (
     markdown_table,
     summarise,
 )
+from ff_lightning.analysis.weights import ratio_table, weight_ratios
 from ff_lightning.errors import UserInputError, refuse
-from ff_lightning.results import write_atomic
-from ff_lightning.weights import ratio_table, weight_ratios
+from ff_lightning.run.results import write_atomic
 
 # a sweep folder's baseline setting, kept beside its records (`threshold=constant`), so that its
 # report is regenerated against the same one
@@ -237,7 +237,7 @@ def wandb_target(runs: list[dict[str, Any]], sweep_dir: Path) -> dict[str, str |
 def log_to_wandb(sweep_dir: Path, text: str, figures: list[Path], target: dict[str, str | None]) -> None:
     import wandb
 
-    from ff_lightning.wandb_login import resolve_wandb_mode
+    from ff_lightning.run.wandb_login import resolve_wandb_mode
 
     run = wandb.init(
         project=target["project"],

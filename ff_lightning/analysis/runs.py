@@ -8,7 +8,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from ff_lightning.results import read_results
+from ff_lightning.run.results import read_results
 
 MODES = ("test/error_goodness", "test/error_head")
 

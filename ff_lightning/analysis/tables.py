@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ff_lightning.analysis.runs import MODES, run_at_chance, setting_label
-from ff_lightning.results import read_results
+from ff_lightning.run.results import read_results
 
 
 def mean_std(xs: list[float]) -> str:

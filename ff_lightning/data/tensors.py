@@ -83,7 +83,7 @@ class TensorDataModule(L.LightningDataModule):
 
     input_dim: int
     num_classes: int
-    # how a label enters the input (see ff_lightning.labels.embed_label)
+    # how a label enters the input (see ff_lightning.algorithm.labels.embed_label)
     label_mode: str = "overwrite"
     label_scale: float | None = None
     # applied to training minibatches on the device (MNIST: dataset.jitter)

@@ -22,7 +22,7 @@ import torch
 from scipy import sparse
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.validate import POOLINGS
+from ff_lightning.run.validate import POOLINGS
 
 log = logging.getLogger("ff_lightning")
 

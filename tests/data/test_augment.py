@@ -4,7 +4,7 @@ import torch
 from ff_lightning.data.augment import jitter
 from ff_lightning.data.mnist import MNISTDataModule
 from ff_lightning.errors import UserInputError
-from ff_lightning.jobs import check_jobs
+from ff_lightning.run.jobs import check_jobs
 from tests.conftest import CONF_DIR
 
 
@@ -41,7 +41,7 @@ def test_mnist_jitter_applies_to_training_batches_only():
 
 
 def test_bad_jitter_is_a_one_line_error():
-    # declared once, with the other settings' ranges (ff_lightning.validate), and checked before
+    # declared once, with the other settings' ranges (ff_lightning.run.validate), and checked before
     # anything is built
     for value in ("-1", "14", "1.5"):
         with pytest.raises(

@@ -131,7 +131,7 @@ QUIET_CPU = ["trainer.accelerator=cpu", "trainer.enable_progress_bar=false"]
 
 @pytest.mark.slow
 def test_imdb_smoke_on_real_data_then_cache_reuse(tmp_path, monkeypatch, caplog):
-    from ff_lightning.train import train
+    from ff_lightning.run.train import train
     from tests.conftest import compose_cfg, data_dir
 
     if imdb_source(data_dir()) is None:

@@ -4,10 +4,10 @@ import shutil
 import pytest
 import torch
 
-from ff_lightning.builders import build, build_model
 from ff_lightning.data.local import MNIST_FILES
 from ff_lightning.data.mnist import MNISTDataModule, load_mnist
 from ff_lightning.errors import UserInputError
+from ff_lightning.run.builders import build, build_model
 from tests.conftest import compose_cfg
 
 

@@ -11,7 +11,7 @@ import pytest
 from hydra import initialize_config_dir
 from omegaconf import DictConfig
 
-from ff_lightning.jobs import command_line_jobs, compose_job, hydra_choices
+from ff_lightning.run.jobs import command_line_jobs, compose_job, hydra_choices
 from tests.conftest import CONF_DIR, ROOT, TINY_MODEL, data_dir, script_commands
 
 # the tests here start training processes, or the scripts' dry runs
@@ -176,7 +176,7 @@ def test_cnn_vs_mlp_script_puts_the_conv_models_next_to_the_mlps():
 
 
 def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_path):
-    from ff_lightning.jobs import check_jobs
+    from ff_lightning.run.jobs import check_jobs
 
     env = {"FF_CAMPAIGN_ROOT": str(tmp_path / "campaign")}
     runs = dry_run("campaign.sh", **env)
@@ -211,7 +211,7 @@ def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_pa
 
 
 def test_the_records_script_reruns_each_documented_sweep_as_its_report_records_it(tmp_path):
-    from ff_lightning.jobs import check_jobs
+    from ff_lightning.run.jobs import check_jobs
 
     sweeps = dry_run("records.sh", FF_RECORDS_ROOT=str(tmp_path))
     folders = [args[-1].removeprefix(f"hydra.sweep.dir={tmp_path}/") for args in sweeps]

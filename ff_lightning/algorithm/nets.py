@@ -1,0 +1,143 @@
+"""The network itself, plain PyTorch: a stack of FF layers (fully connected or convolutional)
+that each see a normalised input."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ff_lightning.algorithm.goodness import goodness, rms_normalise
+
+
+class FFLayer(nn.Module):
+    """Linear + activation applied to the unit-RMS version of its input."""
+
+    def __init__(self, in_dim: int, out_dim: int, activation: nn.Module) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_dim, out_dim)
+        self.activation = activation
+        # each unit's running mean activity on positive data, for peer normalisation
+        self.register_buffer("running_mean", torch.zeros(out_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.linear(rms_normalise(x)))
+
+
+class FFNet(nn.Module):
+    """Layers trained by Forward-Forward; no gradient ever flows between them."""
+
+    def __init__(self, input_dim: int, hidden_dims: list[int], activation: nn.Module) -> None:
+        super().__init__()
+        dims = [input_dim, *hidden_dims]
+        self.layers = nn.ModuleList(
+            FFLayer(d_in, d_out, activation) for d_in, d_out in zip(dims[:-1], dims[1:], strict=True)
+        )
+
+    def first_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the first layer reads, from a label-embedded input."""
+        return x
+
+    def activities(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's activity, each layer fed the detached output of the one below."""
+        out = []
+        h = self.first_input(x)
+        for layer in self.layers:
+            h = layer(h.detach())
+            out.append(h)
+        return out
+
+    def goodness_per_layer(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [goodness(h) for h in self.activities(x)]
+
+    def head_features(self, x: torch.Tensor, from_layer: int) -> torch.Tensor:
+        """Normalised activities of layers >= from_layer, side by side, for the softmax head."""
+        acts = self.activities(x)[from_layer:]
+        return torch.cat([rms_normalise(h) for h in acts], dim=1)
+
+
+class FFConvLayer(nn.Module):
+    """Convolution + activation (+ a 2 x 2 max-pool) applied to the unit-RMS version of its
+    input, the whole activity map of a sample normalised as one vector."""
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, pool: bool, activation: nn.Module
+    ):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.activation = activation
+        self.pool = pool
+        # kept so that a conv layer reads like an FF layer to the module; peer normalisation is
+        # not offered for conv layers
+        self.register_buffer("running_mean", torch.zeros(out_channels))
+
+    @property
+    def linear(self) -> nn.Conv2d:
+        """The layer's weights (named as the MLP's, for the weight statistics)."""
+        return self.conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.activation(self.conv(rms_normalise(x)))
+        return F.max_pool2d(h, 2) if self.pool else h
+
+
+def image_shape(input_dim: int) -> tuple[int, int, int]:
+    """A flat square one-channel image's (channels, height, width)."""
+    side = math.isqrt(input_dim)
+    return 1, side, side
+
+
+def conv_shapes(
+    image: tuple[int, int, int], channels: list[int], pool: list[bool]
+) -> list[tuple[int, int, int]]:
+    """Each conv layer's output shape (channels, height, width) for images of shape `image`."""
+    _, height, width = image
+    shapes = []
+    for c, p in zip(channels, pool, strict=True):
+        if p:
+            height, width = height // 2, width // 2
+        shapes.append((c, height, width))
+    return shapes
+
+
+def conv_features(image: tuple[int, int, int], channels: list[int], pool: list[bool], from_layer: int) -> int:
+    """How many values the softmax head reads: every channel at every position of the layers
+    from `from_layer` on."""
+    return sum(c * h * w for c, h, w in conv_shapes(image, channels, pool)[from_layer:])
+
+
+class FFConvNet(FFNet):
+    """Conv layers trained layer by layer. With `label_planes` (the label-in-image objective) the
+    input is the flat image followed by the label code (label_mode concat), and the first layer
+    sees the image with the code as constant planes, one per class, so that every position sees
+    the label; without (the channel-wise objective) it sees the plain image."""
+
+    def __init__(
+        self,
+        image: tuple[int, int, int],
+        channels: list[int],
+        kernel_size: int,
+        pool: list[bool],
+        activation: nn.Module,
+        label_planes: int = 0,
+    ) -> None:
+        nn.Module.__init__(self)
+        self.image = image
+        ins = [image[0] + label_planes, *channels[:-1]]
+        self.layers = nn.ModuleList(
+            FFConvLayer(c_in, c_out, kernel_size, p, activation)
+            for c_in, c_out, p in zip(ins, channels, pool, strict=True)
+        )
+
+    def first_input(self, x: torch.Tensor) -> torch.Tensor:
+        c, height, width = self.image
+        pixels = c * height * width
+        images = x[:, :pixels].view(-1, c, height, width)
+        if x.shape[1] == pixels:
+            return images
+        code = x[:, pixels:, None, None].expand(-1, -1, height, width)
+        return torch.cat([images, code], dim=1)
+
+    def head_features(self, x: torch.Tensor, from_layer: int) -> torch.Tensor:
+        acts = self.activities(x)[from_layer:]
+        return torch.cat([rms_normalise(h).flatten(1) for h in acts], dim=1)

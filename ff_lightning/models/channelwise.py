@@ -1,0 +1,126 @@
+"""ChannelwiseFFModule: convolutional layers trained layer by layer with the channel-wise
+competitive objective of Papachristodoulou et al. (AAAI 2024, arXiv 2312.12668).
+
+Each class owns an equal group of every layer's channels. A layer's goodness for class c is the
+squared activity of group c, summed over its channels and averaged over positions
+(goodness.class_goodness), and the layer learns, with its own
+optimizer and on its detached input, from the cross-entropy of a softmax over those goodnesses
+(goodness.channelwise_loss). No label is written into the image and no negative data is made:
+the true class's channels compete with the others' on the same image.
+
+Inference: goodness mode sums each layer's log-softmax over its class goodnesses (layers from
+goodness_from_layer on) and picks the largest; head mode is a linear softmax head on the
+normalised activities, trained on detached features as FFModule's.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ff_lightning.algorithm.goodness import channelwise_loss, class_goodness
+from ff_lightning.algorithm.nets import FFConvNet, conv_features, image_shape
+from ff_lightning.models.layerwise import LayerwiseModule, OptimizerFactory
+from ff_lightning.models.settings import ChannelwiseSettings, check, check_channel_groups, check_conv
+
+# per-layer training statistics, summed over an epoch's steps: the layer's loss and the share of
+# images whose largest class goodness is the true class's
+STATS = ("loss", "accuracy")
+
+
+class ChannelwiseFFModule(LayerwiseModule):
+    """Channel-wise FF for conv networks (see the module's docstring). The settings' defaults,
+    types and ranges are their declarations in ff_lightning.models.settings.ChannelwiseSettings."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        num_classes: int,
+        hidden_dims: list[int],
+        conv: dict,
+        activation: nn.Module,
+        optimizer: OptimizerFactory,
+        head_optimizer: OptimizerFactory | None = None,
+        goodness_from_layer: int = ChannelwiseSettings.goodness_from_layer,
+        divergence_check_every: int = ChannelwiseSettings.divergence_check_every,
+        lr_schedule: str = ChannelwiseSettings.lr_schedule,
+    ) -> None:
+        settings = {"goodness_from_layer": goodness_from_layer, "lr_schedule": lr_schedule}
+        check("model", ChannelwiseSettings, settings | {"divergence_check_every": divergence_check_every})
+        check_conv(conv, hidden_dims, input_dim)
+        check_channel_groups(hidden_dims, num_classes)
+        if not 0 <= goodness_from_layer < len(hidden_dims):
+            raise ValueError(
+                f"model.goodness_from_layer must be between 0 and {len(hidden_dims) - 1} "
+                f"for {len(hidden_dims)} layers, got {goodness_from_layer}"
+            )
+        super().__init__(
+            num_classes,
+            len(hidden_dims),
+            STATS,
+            optimizer,
+            head_optimizer,
+            lr_schedule,
+            divergence_check_every,
+        )
+        self.save_hyperparameters(ignore=["activation", "optimizer", "head_optimizer"], logger=False)
+        self.hidden_dims = list(hidden_dims)
+        self.goodness_from_layer = goodness_from_layer
+        image = image_shape(input_dim)
+        pool = list(conv["pool"])
+        self.net = FFConvNet(image, self.hidden_dims, conv["kernel_size"], pool, activation)
+        self.head = nn.Linear(conv_features(image, self.hidden_dims, pool, goodness_from_layer), num_classes)
+
+    # -- inference ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_goodness(self, x: torch.Tensor) -> torch.Tensor:
+        """The class whose channels are most active, every layer's vote a log-softmax."""
+        acts = self.net.activities(x)[self.goodness_from_layer :]
+        votes = sum(F.log_softmax(class_goodness(h, self.num_classes), dim=1) for h in acts)
+        return votes.argmax(dim=1)
+
+    @torch.no_grad()
+    def head_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.head_features(x, self.goodness_from_layer)
+
+    @torch.no_grad()
+    def predict_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.head_features(x)).argmax(dim=1)
+
+    # -- training -------------------------------------------------------------------------------
+    def training_step(
+        self,
+        batch: tuple[torch.Tensor, torch.Tensor] | list[tuple[torch.Tensor, torch.Tensor]],
+        batch_idx: int,
+    ) -> None:
+        for x, y in batch if isinstance(batch, list) else [batch]:
+            if self.diverged:
+                return
+            self._train_minibatch(x, y)
+
+    def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        *layer_opts, head_opt = self.optimizers()
+        h = self.net.first_input(x)
+        for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
+            # the detached input: this layer's loss never reaches the layer below
+            out = layer(h.detach())
+            g = class_goodness(out, self.num_classes)
+            loss = channelwise_loss(g, y)
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            opt.step()
+            correct = (g.detach().argmax(dim=1) == y).float().mean()
+            self._stats[i] += torch.stack([loss.detach(), correct])
+            h = out.detach()
+
+        logits = self.head(self.head_features(x))
+        head_loss = F.cross_entropy(logits, y)
+        self._head_correct += (logits.detach().argmax(dim=1) == y).float().mean()
+        head_opt.zero_grad(set_to_none=True)
+        self.manual_backward(head_loss)
+        head_opt.step()
+        self._head_loss += head_loss.detach()
+        self._after_minibatch()
+
+    @property
+    def hidden_layers(self) -> list[nn.Conv2d]:
+        return [layer.conv for layer in self.net.layers]

@@ -1,0 +1,85 @@
+from functools import partial
+
+import pytest
+import torch
+from torch import nn
+
+from ff_lightning.data.synthetic import SyntheticDataModule
+from ff_lightning.models.backprop import BPModule
+from ff_lightning.models.channelwise import ChannelwiseFFModule
+from tests.models.test_ff import RecordsBackward, fit_one_epoch
+
+# 8 x 8 synthetic images: 3 x 3 kernels, pooled to 4 x 4, then 2 x 2
+CONV = {"kernel_size": 3, "pool": [True, True]}
+
+
+def make_module(cls: type = ChannelwiseFFModule, **kwargs) -> ChannelwiseFFModule:
+    settings = {
+        "input_dim": 64,
+        "num_classes": 10,
+        "hidden_dims": [20, 30],
+        "conv": CONV,
+        "activation": nn.ReLU(),
+        "optimizer": partial(torch.optim.Adam, lr=1e-3),
+    }
+    return cls(**(settings | kwargs))
+
+
+class RecordsEachBackward(RecordsBackward, ChannelwiseFFModule):
+    pass
+
+
+def synthetic(num_train: int = 300) -> SyntheticDataModule:
+    return SyntheticDataModule(num_train=num_train, num_test=100, input_dim=64, batch_size=100, val_size=0)
+
+
+def test_training_keeps_every_layers_gradient_local():
+    """Each conv layer's channel-wise loss reaches that layer only, the head's loss the head only."""
+    torch.manual_seed(0)
+    module = make_module(RecordsEachBackward)
+    fit_one_epoch(module, synthetic())
+    assert module.touched == [{"net.layers.0"}, {"net.layers.1"}, {"head"}] * 3
+
+
+def test_goodness_prediction_picks_the_class_whose_channels_are_most_active():
+    torch.manual_seed(0)
+    module = make_module(goodness_from_layer=1)
+    last = module.net.layers[1].conv
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+        last.bias[21:24] = 1.0  # channels 21-23: class 7's group (3 channels per class)
+    assert module.predict_goodness(torch.rand(5, 64)).tolist() == [7] * 5
+
+
+def test_learns_the_synthetic_classes_in_both_inference_modes():
+    torch.manual_seed(0)
+    module = make_module(goodness_from_layer=1)
+    dm = synthetic(num_train=2000)
+    fit_one_epoch(module, dm, epochs=3)
+    x, y = dm.splits["test"]
+    for mode in ("goodness", "head"):
+        accuracy = (getattr(module, f"predict_{mode}")(x) == y).float().mean().item()
+        assert accuracy > 0.9, (mode, accuracy)
+
+
+def test_has_the_same_layers_as_its_backprop_twin():
+    ff = make_module()
+    bp = BPModule(64, 10, [20, 30], nn.ReLU(), partial(torch.optim.Adam), conv=CONV)
+    assert [m.weight.shape for m in ff.hidden_layers] == [m.weight.shape for m in bp.hidden_layers]
+    assert bp(torch.rand(4, 64)).shape == (4, 10)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"hidden_dims": [15, 30]}, "model.hidden_dims must be multiples of the 10 classes"),
+        ({"conv": {"kernel_size": 4, "pool": [True, True]}}, "model.conv.kernel_size must be an odd"),
+        ({"conv": {"kernel_size": 3, "pool": [True]}}, "model.conv.pool has 1 values"),
+        ({"input_dim": 60}, "a conv model needs square images"),
+        ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
+    ],
+)
+def test_settings_it_cannot_use_are_rejected_in_one_line(settings, message):
+    with pytest.raises(ValueError, match=message):
+        make_module(**settings)

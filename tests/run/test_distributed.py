@@ -1,0 +1,51 @@
+"""DDP on two CPU processes (gloo): real launches of train.py, as a user starts them."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from ff_lightning.run.distributed import average_gradients, weights_digest, world_size
+from tests.conftest import TINY_MODEL, run_train
+
+# every test here starts training processes
+pytestmark = pytest.mark.slow
+
+DDP = [*TINY_MODEL, "trainer=ddp_cpu", "trainer.max_epochs=2", "logger=csv", "callbacks=none"]
+
+
+def test_digest_tells_weights_apart_and_one_process_is_left_alone():
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    assert weights_digest(a) == weights_digest(b)
+    with torch.no_grad():
+        b.weight[0, 0] += 1e-7
+    assert weights_digest(a) != weights_digest(b)
+    a.weight.grad = torch.ones_like(a.weight)
+    assert world_size() == 1
+    average_gradients([a])  # one process: nothing to average, nothing changed
+    assert torch.equal(a.weight.grad, torch.ones_like(a.weight))
+
+
+def test_two_processes_per_job_end_with_identical_weights_and_one_results_file(tmp_path):
+    """Each job of a multirun trains on two processes, each rank on its own half of every epoch,
+    so equal weights at the end mean that the gradients were averaged at every step."""
+    proc = run_train(["-m", *DDP, "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = sorted((tmp_path / "sweep").glob("*/results.json"))
+    assert [p.parent.name for p in jobs] == ["0", "1"]
+    for path in jobs:
+        results = json.loads(path.read_text())
+        assert results["status"] == "completed" and results["world_size"] == 2
+        digests = results["weights_sha256_per_rank"]
+        assert len(digests) == 2 and digests[0] == digests[1]
+        # rank 1 ran the same task but wrote nothing of its own
+        rank1_log = (path.parent / "train_ddp_process_1.log").read_text()
+        assert "epoch 2/2" in rank1_log and "-> " not in rank1_log
+        assert "completed: test/error_goodness" in (path.parent / "train.log").read_text()
+        assert sorted(p.name for p in path.parent.glob("*.json")) == ["results.json"]
+    assert [json.loads(p.read_text())["seed"] for p in jobs] == [0, 1]
+    # no rank started a sweep (or a run folder) of its own
+    assert not (tmp_path / "outputs").exists()
+    assert len(list((tmp_path / "sweep").iterdir())) == 3  # 0, 1, multirun.yaml

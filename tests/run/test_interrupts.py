@@ -1,0 +1,102 @@
+"""A signal is a failure, recorded: `python train.py` stopped by SIGTERM or SIGINT exits 143 or 130
+with results.json saying `interrupted`, and `ckpt_path=last` in the same folder resumes it with
+its history whole. While it runs, a second run into its folder is refused."""
+
+import csv
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import TINY_MODEL, run_train
+from tests.run.test_checkpoints import _saved_epoch, _start
+
+# a synthetic-data run long enough to be stopped half way (a fraction of a second an epoch)
+LONG = [*TINY_MODEL, "dataset.num_train=4000", "trainer.max_epochs=400", "logger=csv"]
+
+
+def _wait_for_checkpoint(proc, run: Path, log: Path, epoch: int = 1) -> None:
+    deadline = time.monotonic() + 300
+    while _saved_epoch(run / "checkpoints" / "last.ckpt") < epoch:  # Lightning counts from 0
+        assert proc.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_sigterm_is_recorded_and_the_run_resumes_with_its_history(tmp_path):
+    run, log = tmp_path / "run", tmp_path / "first.log"
+    proc = _start([*LONG, f"hydra.run.dir={run}"], log)
+    _wait_for_checkpoint(proc, run, log)
+
+    # a second run into the same folder while the first trains: refused, the first's files kept
+    second = run_train([*LONG, "seed=1", f"hydra.run.dir={run}"])
+    assert second.returncode == 2
+    assert second.stderr.strip().endswith(
+        f"{run} is in use by another run (it holds the folder's lock); "
+        "wait for it to end or choose another folder for the run"
+    )
+    assert "seed: 0" in (run / ".hydra" / "config.yaml").read_text()
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    stopped = json.loads((run / "results.json").read_text())
+    assert stopped["status"] == "interrupted" and stopped["signal"] == "SIGTERM" and stopped["seed"] == 0
+    done = stopped["epochs_completed"]
+    assert done >= 2 and len(stopped["epoch_seconds"]) >= done
+    assert "stopped by SIGTERM" in log.read_text().strip().splitlines()[-1]
+
+    # a fresh start over the interrupted run is refused; ckpt_path=last resumes it
+    fresh = run_train([*LONG, f"hydra.run.dir={run}"])
+    assert fresh.returncode == 2 and "holds an interrupted run; resume it with ckpt_path=last" in fresh.stderr
+    saved = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
+    total = saved + 2
+    resumed = run_train([*LONG, f"trainer.max_epochs={total}", "ckpt_path=last", f"hydra.run.dir={run}"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.loads((run / "results.json").read_text())
+    assert results["status"] == "completed" and results["epochs_completed"] == total
+    assert results["resumed_from"] == str(run / "checkpoints" / "last.ckpt")
+    # one entry per epoch of the whole run, and metrics.csv still holds the epochs before the stop
+    assert len(results["epoch_seconds"]) == total
+    with open(run / "csv" / "metrics.csv", newline="") as f:
+        epochs = sorted({int(row["epoch"]) for row in csv.DictReader(f) if row.get("val/error_goodness")})
+    assert epochs == list(range(total))
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_is_recorded(tmp_path):
+    run, log = tmp_path / "run", tmp_path / "run.log"
+    proc = _start([*LONG, f"hydra.run.dir={run}"], log)
+    _wait_for_checkpoint(proc, run, log, epoch=0)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 128 + signal.SIGINT
+    results = json.loads((run / "results.json").read_text())
+    assert results["status"] == "interrupted" and results["signal"] == "SIGINT"
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.slow
+def test_a_resume_from_a_checkpoint_written_at_a_validation_keeps_one_time_per_epoch(tmp_path):
+    # validation every 2 epochs: the checkpoints are written at a validation, inside the epoch,
+    # and a resume from one starts at that epoch's end, which this process never timed
+    run, log = tmp_path / "run", tmp_path / "first.log"
+    every2 = [*LONG, "trainer.check_val_every_n_epoch=2"]
+    proc = _start([*every2, f"hydra.run.dir={run}"], log)
+    _wait_for_checkpoint(proc, run, log, epoch=3)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    saved = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
+    total = saved + 2
+    resumed = run_train([*every2, f"trainer.max_epochs={total}", "ckpt_path=last", f"hydra.run.dir={run}"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.loads((run / "results.json").read_text())
+    assert results["status"] == "completed" and results["epochs_completed"] == total
+    # one training time per epoch, each an epoch's (a fraction of a second here), none spanning
+    # the process's life
+    assert len(results["epoch_seconds"]) == total and max(results["epoch_seconds"]) < 30
+    assert [e["epoch"] for e in results["val_history"]] == list(range(2, total + 1, 2))
+    # no summary line for the epoch the checkpoint had finished
+    assert f"epoch {saved}/{total} |" not in resumed.stdout + resumed.stderr
