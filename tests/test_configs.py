@@ -18,8 +18,8 @@ from ff_lightning.models.backprop import BPModule
 from ff_lightning.models.channelwise import ChannelwiseFFModule
 from ff_lightning.models.ff import FFModule
 from ff_lightning.run.builders import build_model
+from ff_lightning.run.command_line import group_options
 from ff_lightning.run.loggers import EpochAxisWandbLogger, as_list
-from ff_lightning.run.validate import group_options
 from tests.conftest import CONF_DIR, ROOT, compose_cfg, tiny_overrides
 
 GROUPS = group_options(CONF_DIR)

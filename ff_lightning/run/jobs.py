@@ -19,13 +19,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from ff_lightning.data.local import check_local_copy
 from ff_lightning.errors import UserInputError
-from ff_lightning.run.validate import (
-    check_group_overrides,
-    check_setting_keys,
-    composition_error,
-    group_options,
-    validate_config,
-)
+from ff_lightning.run.command_line import check_group_overrides, check_setting_keys, group_options
+from ff_lightning.run.validate import composition_error, validate_config
 
 RESULTS_FILE = "results.json"
 # variables that name a folder: set but empty means unset, never "the working directory"

@@ -3,6 +3,7 @@ import re
 import pytest
 
 from ff_lightning.errors import UserInputError
+from ff_lightning.run.command_line import check_group_overrides, check_setting_keys
 from ff_lightning.run.jobs import check_jobs
 from ff_lightning.run.validate import (
     FRACTION,
@@ -11,8 +12,6 @@ from ff_lightning.run.validate import (
     POSITIVE,
     POSITIVE_INT,
     Number,
-    check_group_overrides,
-    check_setting_keys,
     validate_config,
 )
 from tests.conftest import CONF_DIR, compose_cfg
