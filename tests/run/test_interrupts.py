@@ -26,6 +26,18 @@ def _wait_for_checkpoint(proc, run: Path, log: Path, epoch: int = 1) -> None:
         time.sleep(0.05)
 
 
+def _resume(args: list[str], run: Path) -> tuple:
+    """ckpt_path=last in the stopped run's folder, for two epochs more than its checkpoint's: the
+    checkpoint's epochs, the new total, the process and its results.json, checked completed."""
+    saved = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
+    total = saved + 2
+    resumed = run_train([*args, f"trainer.max_epochs={total}", "ckpt_path=last", f"hydra.run.dir={run}"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.loads((run / "results.json").read_text())
+    assert results["status"] == "completed" and results["epochs_completed"] == total
+    return saved, total, resumed, results
+
+
 @pytest.mark.slow
 def test_sigterm_is_recorded_and_the_run_resumes_with_its_history(tmp_path):
     run, log = tmp_path / "run", tmp_path / "first.log"
@@ -52,12 +64,7 @@ def test_sigterm_is_recorded_and_the_run_resumes_with_its_history(tmp_path):
     # a fresh start over the interrupted run is refused; ckpt_path=last resumes it
     fresh = run_train([*LONG, f"hydra.run.dir={run}"])
     assert fresh.returncode == 2 and "holds an interrupted run; resume it with ckpt_path=last" in fresh.stderr
-    saved = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
-    total = saved + 2
-    resumed = run_train([*LONG, f"trainer.max_epochs={total}", "ckpt_path=last", f"hydra.run.dir={run}"])
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    results = json.loads((run / "results.json").read_text())
-    assert results["status"] == "completed" and results["epochs_completed"] == total
+    saved, total, resumed, results = _resume(LONG, run)
     assert results["resumed_from"] == str(run / "checkpoints" / "last.ckpt")
     # one entry per epoch of the whole run, and metrics.csv still holds the epochs before the stop
     assert len(results["epoch_seconds"]) == total
@@ -88,12 +95,7 @@ def test_a_resume_from_a_checkpoint_written_at_a_validation_keeps_one_time_per_e
     _wait_for_checkpoint(proc, run, log, epoch=3)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 128 + signal.SIGTERM
-    saved = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["epoch"] + 1
-    total = saved + 2
-    resumed = run_train([*every2, f"trainer.max_epochs={total}", "ckpt_path=last", f"hydra.run.dir={run}"])
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    results = json.loads((run / "results.json").read_text())
-    assert results["status"] == "completed" and results["epochs_completed"] == total
+    saved, total, resumed, results = _resume(every2, run)
     # one training time per epoch, each an epoch's (a fraction of a second here), none spanning
     # the process's life
     assert len(results["epoch_seconds"]) == total and max(results["epoch_seconds"]) < 30
