@@ -24,9 +24,9 @@ warnings.filterwarnings("ignore")
 
 import torch  # noqa: E402
 
-from tests.test_module import _fit, make_module  # noqa: E402
-from tests.test_same_weights import RECORDED, SETTINGS, weight_sums  # noqa: E402
-from tests.test_whole_step import PATH_SETTINGS, _fit_both, recording_module, replay  # noqa: E402
+from tests.algorithm.test_same_weights import RECORDED, SETTINGS, weight_sums  # noqa: E402
+from tests.algorithm.test_whole_step import PATH_SETTINGS, _fit_both, recording_module, replay  # noqa: E402
+from tests.models.test_ff import _fit, make_module  # noqa: E402
 
 
 def _relative(values: list[float], recorded: list[float]) -> float:

@@ -61,11 +61,11 @@ MOVED = {
     "ff_lightning.run_folder": "ff_lightning.run.run_folder",
     "ff_lightning.trainer_checks": "ff_lightning.run.trainer_checks",
     "ff_lightning.footprint": "ff_lightning.run.footprint",
-    "ff_lightning.distributed": "ff_lightning.run.distributed",
+    "ff_lightning.distributed": "ff_lightning.models.distributed",
     "ff_lightning.ddp_jobs": "ff_lightning.run.ddp_jobs",
     "ff_lightning.results": "ff_lightning.run.results",
     "ff_lightning.evaluate": "ff_lightning.run.evaluate",
-    "ff_lightning.weights": "ff_lightning.analysis.weights",
+    "ff_lightning.weights": "ff_lightning.run.weights",
 }
 
 

@@ -11,7 +11,7 @@ Kept free of torch, so that a command line is checked in a second.
 from collections.abc import Callable
 from typing import Annotated
 
-from ff_lightning.models.settings import POSITIVE, POSITIVE_INT
+from ff_lightning.declarations import POSITIVE, POSITIVE_INT
 
 ThresholdSchedule = Callable[[int, int], list[float]]
 

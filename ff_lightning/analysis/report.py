@@ -50,9 +50,9 @@ from ff_lightning.analysis.tables import (
     markdown_table,
     summarise,
 )
-from ff_lightning.analysis.weights import ratio_table, weight_ratios
 from ff_lightning.errors import UserInputError, refuse
 from ff_lightning.run.results import write_atomic
+from ff_lightning.run.weights import ratio_table, weight_ratios
 
 # a sweep folder's baseline setting, kept beside its records (`threshold=constant`), so that its
 # report is regenerated against the same one

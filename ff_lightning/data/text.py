@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from scipy import sparse
 
+from ff_lightning.data import POOLINGS
 from ff_lightning.errors import UserInputError
-from ff_lightning.run.validate import POOLINGS
 
 log = logging.getLogger("ff_lightning")
 

@@ -19,8 +19,9 @@ from torch import nn
 
 from ff_lightning.algorithm.goodness import channelwise_loss, class_goodness
 from ff_lightning.algorithm.nets import FFConvNet, conv_features, image_shape
+from ff_lightning.declarations import check
 from ff_lightning.models.layerwise import LayerwiseModule, OptimizerFactory
-from ff_lightning.models.settings import ChannelwiseSettings, check, check_channel_groups, check_conv
+from ff_lightning.models.settings import ChannelwiseSettings, check_channel_groups, check_conv
 
 # per-layer training statistics, summed over an epoch's steps: the layer's loss and the share of
 # images whose largest class goodness is the true class's

@@ -22,9 +22,10 @@ from ff_lightning.algorithm.nets import FFConvNet, FFNet, conv_features, image_s
 from ff_lightning.algorithm.step import STATS, LayerStep, layer_step
 from ff_lightning.algorithm.thresholds import ThresholdSchedule, thetas
 from ff_lightning.algorithm.whole_step import AdamState, AdamSteps, unsupported, whole_step
+from ff_lightning.declarations import check
+from ff_lightning.models.distributed import average_, average_gradients, world_size
 from ff_lightning.models.layerwise import LayerwiseModule, OptimizerFactory
-from ff_lightning.models.settings import FFSettings, check, check_conv, check_negatives_per_image
-from ff_lightning.run.distributed import average_, average_gradients, world_size
+from ff_lightning.models.settings import FFSettings, check_conv, check_negatives_per_image
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ff_lightning.declarations import not_an_option
 from ff_lightning.errors import UserInputError
-from ff_lightning.models.settings import not_an_option
 
 # `group=a,b` (a sweep), `group=[a,b]` (several options of one group, merged in order), a sweep
 # over such lists (`group=a,[b,c]`) or `group/sub=a` on the command line; sweeps written as

@@ -16,13 +16,12 @@ from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from ff_lightning.analysis.weights import weight_stats
+from ff_lightning.models.distributed import gather_digests
 from ff_lightning.run.builders import build, build_logger, build_model, build_trainer, checkpoint_callbacks
 from ff_lightning.run.callbacks import BestValidation, EpochBar, EpochSummary
 from ff_lightning.run.checkpoints import AtomicCheckpointIO, RunState, checkpoint_epochs, resolve_ckpt_path
 from ff_lightning.run.console import progress_bar_wanted, route_lightning_logs
 from ff_lightning.run.ddp_jobs import ddp_children_run_this_job
-from ff_lightning.run.distributed import gather_digests
 from ff_lightning.run.interrupts import Interrupted, SignalRecord
 from ff_lightning.run.jobs import RESULTS_FILE, check_output_folder, hydra_choices, hydra_overrides
 from ff_lightning.run.loggers import (
@@ -36,6 +35,7 @@ from ff_lightning.run.loggers import (
 from ff_lightning.run.results import at_chance, chance_error, write_atomic, write_results
 from ff_lightning.run.run_folder import clear_old_run
 from ff_lightning.run.validate import validate_config
+from ff_lightning.run.weights import weight_stats
 
 log = logging.getLogger("ff_lightning")
 

@@ -5,32 +5,33 @@ from dataclasses import fields
 
 from omegaconf import DictConfig, OmegaConf
 
-from ff_lightning.errors import UserInputError
-from ff_lightning.models.settings import (
+from ff_lightning.data import POOLINGS
+from ff_lightning.declarations import (
     FRACTION,
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
+    Number,
+    declared,
+    declared_parameters,
+    not_an_option,
+)
+from ff_lightning.errors import UserInputError
+from ff_lightning.models.settings import (
     ChannelwiseSettings,
     ConvFFSettings,
     ConvSettings,
     FFSettings,
-    Number,
     check_channel_groups,
     check_conv,
     check_negatives_per_image,
-    declared,
-    declared_parameters,
-    not_an_option,
 )
 
 _MISSING = object()
 
 # torch.set_float32_matmul_precision's values
 MATMUL_PRECISIONS = ("highest", "high", "medium")
-# how an IMDb review's word vectors become one vector (ff_lightning.data.text)
-POOLINGS = ("mean", "tfidf")
 WANDB_MODES = ("auto", "online", "offline", "disabled")
 
 # Every setting that takes one of a few words, by where it lives in the composed config

@@ -15,8 +15,8 @@ from ff_lightning.algorithm.thresholds import (
     scheduled,
     thetas,
 )
+from ff_lightning.declarations import declared_parameters
 from ff_lightning.errors import UserInputError
-from ff_lightning.models.settings import declared_parameters
 from ff_lightning.run.validate import validate_config
 from tests.conftest import CONF_DIR, compose_cfg
 

@@ -5,9 +5,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from ff_lightning.declarations import Number, check, declared
 from ff_lightning.errors import UserInputError
 from ff_lightning.models.ff import FFModule
-from ff_lightning.models.settings import FFSettings, Number, check, declared
+from ff_lightning.models.settings import FFSettings
 from ff_lightning.run.builders import build, build_model
 from ff_lightning.run.jobs import check_jobs
 from tests.conftest import CONF_DIR, compose_cfg, tiny_overrides

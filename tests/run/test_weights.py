@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from ff_lightning.analysis.weights import HIST_BINS, main, weight_ratios, weight_stats
+from ff_lightning.run.weights import HIST_BINS, main, weight_ratios, weight_stats
 
 
 def test_weight_stats_match_hand_computed_values():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from ff_lightning.run.distributed import average_gradients, weights_digest, world_size
+from ff_lightning.models.distributed import average_gradients, weights_digest, world_size
 from tests.conftest import TINY_MODEL, run_train
 
 # every test here starts training processes
