@@ -150,9 +150,11 @@ class IMDbDataModule(TensorDataModule):
         standardize: bool = True,
         vectors: dict[str, Any] | None = None,
         split_seed: int = 0,
+        num_classes: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.check_declared_classes(num_classes)
         self.data_dir = data_dir
         self.cache_dir = cache_dir
         self.download = download

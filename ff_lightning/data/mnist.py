@@ -62,9 +62,11 @@ class MNISTDataModule(TensorDataModule):
         download: bool = True,
         jitter: int = 0,
         label_scale: float | None = None,
+        num_classes: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.check_declared_classes(num_classes)
         self.data_dir = data_dir
         self.download = download
         self.label_scale = None if label_scale is None else float(label_scale)

@@ -105,6 +105,13 @@ class TensorDataModule(L.LightningDataModule):
         self.train_subset = train_subset
         self.splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
+    def check_declared_classes(self, declared: int | None) -> None:
+        """A dataset whose classes are fixed (MNIST's 10, IMDb's 2) takes `num_classes` only as
+        the fact its yaml declares for the checks before a run: any other count is refused."""
+        if declared is not None and declared != self.num_classes:
+            name = type(self).__name__.removesuffix("DataModule")
+            raise ValueError(f"dataset.num_classes: {name} has {self.num_classes} classes, got {declared}")
+
     def load(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Return x_train, y_train, x_test, y_test: float features (N, D) and int64 labels."""
         raise NotImplementedError

@@ -244,12 +244,25 @@ def check_checkpoint(value: str, cfg: DictConfig) -> Path:
     ours = OmegaConf.create({k: v for k, v in ours.items() if k != "hydra"})
     for key in STRUCTURE_KEYS:
         a, b = (_plain(OmegaConf.select(c, key, default=None)) for c in (theirs, ours))
+        if key == "dataset.num_classes":
+            a, b = _classes(theirs), _classes(ours)
         if a != b:
             raise UserInputError(
                 f"ckpt_path={value} was saved with {key}={_shown(a)}, this run has {key}={_shown(b)}; "
                 "resume with the checkpoint's settings, or start afresh without ckpt_path"
             )
     return path
+
+
+def _classes(config: DictConfig) -> int:
+    """A config's dataset classes: declared (dataset.num_classes), or for a config written before
+    MNIST and IMDb declared theirs, their known counts."""
+    declared = OmegaConf.select(config, "dataset.num_classes", default=None)
+    if declared is not None:
+        return int(declared)
+    return (
+        2 if str(OmegaConf.select(config, "dataset._target_", default="")).endswith("IMDbDataModule") else 10
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -79,3 +79,10 @@ def test_label_scale_is_the_value_written_into_the_true_labels_pixel(mnist_dir, 
         out = model.with_label(x, labels)
         assert torch.equal(out[:, :10], torch.nn.functional.one_hot(labels, 10) * expected)
         assert torch.equal(out[:, 10:], x[:, 10:])
+
+
+def test_mnist_declares_its_ten_classes_and_refuses_another_count(tmp_path):
+
+    assert MNISTDataModule(str(tmp_path), num_classes=10).num_classes == 10
+    with pytest.raises(ValueError, match="dataset.num_classes: MNIST has 10 classes, got 3"):
+        MNISTDataModule(str(tmp_path), num_classes=3)

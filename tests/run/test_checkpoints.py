@@ -188,3 +188,17 @@ def test_a_requeued_slurm_job_goes_on_from_its_interrupted_run(tmp_path, monkeyp
     monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
     check_output_folder(cfg)
     assert resolve_ckpt_path(None, tmp_path, cfg) == str(tmp_path / "checkpoints" / "last.ckpt")
+
+
+def test_a_checkpoint_from_before_mnist_declared_its_classes_still_resumes(tmp_path):
+    from ff_lightning.run.checkpoints import CONFIG_KEY, check_checkpoint
+
+    mnist = [o for o in tiny_overrides("trainer.max_epochs=1") if o != "dataset=synthetic"]
+    cfg = compose_cfg([*mnist, "dataset=mnist", "dataset.train_subset=300", "dataset.val_size=100"], tmp_path)
+    train(cfg)
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    assert ckpt[CONFIG_KEY]["dataset"].pop("num_classes") == 10  # as written before
+    old = tmp_path / "old.ckpt"
+    torch.save(ckpt, old)
+    assert check_checkpoint(str(old), cfg) == old
