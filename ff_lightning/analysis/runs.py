@@ -13,7 +13,9 @@ from ff_lightning.run.results import read_results
 MODES = ("test/error_goodness", "test/error_head")
 
 
-IGNORED_KEYS = {"seed", "hydra.sweep.dir", "hydra.run.dir", "hydra.sweep.subdir"}
+# not settings of a run: its seed, its folders, and how it was started (a resumed run, one that
+# replaced an earlier run's files) are the same experiment
+IGNORED_KEYS = {"seed", "hydra.sweep.dir", "hydra.run.dir", "hydra.sweep.subdir", "ckpt_path", "overwrite"}
 
 
 def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:

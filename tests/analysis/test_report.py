@@ -390,3 +390,13 @@ def test_a_setting_at_chance_is_drawn_hatched_at_the_chance_level(tmp_path, monk
     # both inference modes of the setting at chance: a hatched bar at 88.65 %, none for the other
     assert hatched == [88.65, 88.65]
     assert "| tanh_at_units | n/a | n/a | 2 | 0 | 2 / 2 |" in text
+
+
+def test_a_resumed_run_is_the_same_setting_as_one_that_ran_through():
+    # ckpt_path=last (and overwrite=true) say how a run was started, not what it ran
+    runs = [
+        {"overrides": ["threshold=pyramid", "seed=0"], "choices": {"threshold": "pyramid"}},
+        {"overrides": ["threshold=pyramid", "seed=1", "ckpt_path=last"], "choices": {"threshold": "pyramid"}},
+        {"overrides": ["threshold=constant", "seed=0", "overwrite=true"], "choices": {"threshold": "constant"}},
+    ]
+    assert swept_keys(runs) == ["threshold"]
