@@ -394,9 +394,13 @@ def test_a_setting_at_chance_is_drawn_hatched_at_the_chance_level(tmp_path, monk
 
 def test_a_resumed_run_is_the_same_setting_as_one_that_ran_through():
     # ckpt_path=last (and overwrite=true) say how a run was started, not what it ran
+    started = [
+        ("pyramid", "seed=0"),
+        ("pyramid", "seed=1 ckpt_path=last"),
+        ("constant", "seed=0 overwrite=true"),
+    ]
     runs = [
-        {"overrides": ["threshold=pyramid", "seed=0"], "choices": {"threshold": "pyramid"}},
-        {"overrides": ["threshold=pyramid", "seed=1", "ckpt_path=last"], "choices": {"threshold": "pyramid"}},
-        {"overrides": ["threshold=constant", "seed=0", "overwrite=true"], "choices": {"threshold": "constant"}},
+        {"overrides": [f"threshold={option}", *how.split()], "choices": {"threshold": option}}
+        for option, how in started
     ]
     assert swept_keys(runs) == ["threshold"]
