@@ -32,7 +32,10 @@ def test_two_processes_per_job_end_with_identical_weights_and_one_results_file(t
     """Each job of a multirun trains on two processes, each rank on its own half of every epoch,
     so equal weights at the end mean that the gradients were averaged at every step."""
     proc = run_train(["-m", *DDP, "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # a rank that dies says why on stderr, often long before the survivor's traceback ends it
+    signs = ("terminate", "what()", "Abort")
+    why = [line for line in proc.stderr.splitlines() if any(w in line for w in signs)]
+    assert proc.returncode == 0, "\n".join(why[:20]) + "\n...\n" + proc.stderr[-3000:]
     jobs = sorted((tmp_path / "sweep").glob("*/results.json"))
     assert [p.parent.name for p in jobs] == ["0", "1"]
     for path in jobs:
