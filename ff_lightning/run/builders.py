@@ -65,18 +65,12 @@ def build_model(cfg: DictConfig, datamodule: Any) -> L.LightningModule:
 
 
 def settings_object(target: Any, node: DictConfig) -> Any:
-    """cfg.model as the typed settings `target` takes (FFSettings): each of its fields from the
-    config, an optimizer's `_target_` config made into its partial class."""
+    """cfg.model as the typed settings `target` takes (FFSettings), each of its fields from the
+    config (an optimizer as its `_target_` config, which the model makes into its partial class)."""
     schema = inspect.signature(target).parameters["settings"].annotation
     values = OmegaConf.to_container(node, resolve=True)
     names = {f.name for f in fields(schema)}
-    return schema(
-        **{
-            k: instantiate(v) if isinstance(v, dict) and "_target_" in v else v
-            for k, v in values.items()
-            if k in names and k != "_target_"
-        }
-    )
+    return schema(**{k: v for k, v in values.items() if k in names and k != "_target_"})
 
 
 def build_logger(cfg: DictConfig) -> Any:
