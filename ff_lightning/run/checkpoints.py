@@ -255,14 +255,16 @@ def check_checkpoint(value: str, cfg: DictConfig) -> Path:
 
 
 def _classes(config: DictConfig) -> int:
-    """A config's dataset classes: declared (dataset.num_classes), or for a config written before
-    MNIST and IMDb declared theirs, their known counts."""
-    declared = OmegaConf.select(config, "dataset.num_classes", default=None)
-    if declared is not None:
-        return int(declared)
-    return (
-        2 if str(OmegaConf.select(config, "dataset._target_", default="")).endswith("IMDbDataModule") else 10
-    )
+    """A config's dataset classes (validate.dataset_classes), with IMDb's 2 for an IMDb config
+    written before IMDb declared them."""
+    from ff_lightning.run.validate import dataset_classes
+
+    target = str(OmegaConf.select(config, "dataset._target_", default=""))
+    if OmegaConf.select(config, "dataset.num_classes", default=None) is None and target.endswith(
+        "IMDbDataModule"
+    ):
+        return 2
+    return dataset_classes(config)
 
 
 def _plain(value: Any) -> Any:
