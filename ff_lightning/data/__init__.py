@@ -1,5 +1,2 @@
-"""Datasets, each held whole as tensors on the training device."""
-
-# how an IMDb review's word vectors become one vector (data/text.py); here, free of torch, for
-# the checks before a run
-POOLINGS = ("mean", "tfidf")
+"""Datasets, each held whole as tensors on the training device; what their settings allow is
+declared in ff_lightning.data.settings."""

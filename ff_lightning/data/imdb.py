@@ -18,6 +18,7 @@ import torch
 
 from ff_lightning.data import text
 from ff_lightning.data.local import imdb_not_found, imdb_source, no_empty_folders_left
+from ff_lightning.data.settings import VectorSettings
 from ff_lightning.data.tensors import TensorDataModule
 from ff_lightning.errors import UserInputError
 
@@ -161,7 +162,7 @@ class IMDbDataModule(TensorDataModule):
         self.reviews_per_class = reviews_per_class
         self.label_scale = label_scale
         self.standardize = standardize
-        self.vector_settings = text.VectorSettings(**dict(vectors or {}))
+        self.vector_settings = VectorSettings(**dict(vectors or {}))
         self.split_seed = split_seed
         self.input_dim = self.vector_settings.dim
         self.info: dict[str, Any] = {}

@@ -21,8 +21,7 @@ import numpy as np
 import torch
 from scipy import sparse
 
-from ff_lightning.data import POOLINGS
-from ff_lightning.errors import UserInputError
+from ff_lightning.data.settings import VectorSettings
 
 log = logging.getLogger("ff_lightning")
 
@@ -39,53 +38,22 @@ def tokenise(review: str) -> list[str]:
     return _TOKEN.findall(_TAG.sub(" ", review.lower()))
 
 
-@dataclass(frozen=True)
-class VectorSettings:
-    """Everything that changes the review vectors; all of it goes into the cache key."""
+def word_key(settings: VectorSettings, source_id: str) -> str:
+    """The cache key of the word vectors: the data, the tokeniser and every Word2Vec setting."""
+    fields = asdict(settings)
+    del fields["pooling"], fields["workers"]
+    if settings.pretrained is not None:
+        path = Path(settings.pretrained).expanduser().resolve()
+        # the file, not the Word2Vec settings, decides the vectors
+        fields = {"pretrained": f"{path}:{path.stat().st_size}:{path.stat().st_mtime_ns}"}
+    else:
+        fields["workers_deterministic"] = settings.workers == 1
+    return _digest({"source": source_id, "tokenizer": TOKENIZER_VERSION, **fields})
 
-    dim: int = 300
-    window: int = 5
-    min_count: int = 2
-    sg: int = 0  # 0: CBOW, 1: skip-gram
-    negative: int = 5
-    epochs: int = 5
-    # one worker thread makes Word2Vec deterministic; more are faster but vary run to run
-    workers: int = 1
-    seed: int = 0
-    use_unsup: bool = False
-    pooling: str = "mean"
-    # a KeyedVectors file (.kv/.model: gensim's own format; .bin / .txt / .vec: word2vec format)
-    # used instead of training Word2Vec
-    pretrained: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise UserInputError(
-                f"dataset.vectors.pooling={self.pooling} is not an option; "
-                f"choose one of: {', '.join(POOLINGS)}"
-            )
-        if self.sg not in (0, 1):
-            raise UserInputError(f"dataset.vectors.sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg!r}")
-        for name in ("dim", "window", "min_count", "negative", "epochs", "workers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise UserInputError(f"dataset.vectors.{name} must be a positive integer, got {value!r}")
-        if self.pretrained is not None and not Path(self.pretrained).expanduser().is_file():
-            raise UserInputError(f"dataset.vectors.pretrained={self.pretrained} is not a file")
-
-    def word_key(self, source_id: str) -> str:
-        fields = asdict(self)
-        del fields["pooling"], fields["workers"]
-        if self.pretrained is not None:
-            path = Path(self.pretrained).expanduser().resolve()
-            # the file, not the Word2Vec settings, decides the vectors
-            fields = {"pretrained": f"{path}:{path.stat().st_size}:{path.stat().st_mtime_ns}"}
-        else:
-            fields["workers_deterministic"] = self.workers == 1
-        return _digest({"source": source_id, "tokenizer": TOKENIZER_VERSION, **fields})
-
-    def review_key(self, source_id: str) -> str:
-        return _digest({"words": self.word_key(source_id), "pooling": self.pooling})
+def review_key(settings: VectorSettings, source_id: str) -> str:
+    """The cache key of the review vectors: the word vectors' and the pooling."""
+    return _digest({"words": word_key(settings, source_id), "pooling": settings.pooling})
 
 
 def _digest(fields: dict[str, Any]) -> str:
@@ -214,7 +182,7 @@ def review_features(
     """
     sid = source_id(source)
     cache_root.mkdir(parents=True, exist_ok=True)
-    reviews_path = cache_root / f"reviews-{settings.review_key(sid)}.pt"
+    reviews_path = cache_root / f"reviews-{review_key(settings, sid)}.pt"
     if reviews_path.is_file():
         saved = torch.load(reviews_path, weights_only=True)
         log.info("IMDb review vectors: cache hit %s (no tokenising, no Word2Vec training)", reviews_path)
@@ -238,7 +206,7 @@ def review_features(
     unsup_docs = [tokenise(r) for r in reviews.texts.get("unsup", [])] if with_unsup else []
     info["tokenise_seconds"] = time.perf_counter() - t0
 
-    words_path = cache_root / f"word2vec-{settings.word_key(sid)}.kv"
+    words_path = cache_root / f"word2vec-{word_key(settings, sid)}.kv"
     t0 = time.perf_counter()
     if settings.pretrained is not None:
         wv = load_pretrained(settings.pretrained)

@@ -5,11 +5,10 @@ from dataclasses import fields
 
 from omegaconf import DictConfig, OmegaConf
 
-from ff_lightning.data import POOLINGS
+from ff_lightning.data.settings import VectorSettings, dataset_settings
 from ff_lightning.declarations import (
     FRACTION,
     NON_NEGATIVE,
-    NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     Number,
@@ -37,7 +36,6 @@ WANDB_MODES = ("auto", "online", "offline", "disabled")
 # Every setting that takes one of a few words, by where it lives in the composed config
 CHOICES: dict[str, tuple[str, ...]] = {
     "float32_matmul_precision": MATMUL_PRECISIONS,
-    "dataset.vectors.pooling": POOLINGS,
     "logger.mode": WANDB_MODES,
     "logger.wandb.mode": WANDB_MODES,  # logger=many
 }
@@ -46,41 +44,19 @@ CHOICES: dict[str, tuple[str, ...]] = {
 _FF_WORDS, _FF_NUMBERS = declared("model", FFSettings)
 _CW_WORDS, _CW_NUMBERS = declared("model", ChannelwiseSettings)
 _CONV_WORDS, _CONV_NUMBERS = declared("model.conv", ConvSettings)
-CHOICES |= _FF_WORDS | _CW_WORDS | _CONV_WORDS
+# IMDb's review vectors, declared with the datasets in ff_lightning.data.settings
+_VECTOR_WORDS, _VECTOR_NUMBERS = declared("dataset.vectors", VectorSettings)
+CHOICES |= _FF_WORDS | _CW_WORDS | _CONV_WORDS | _VECTOR_WORDS
 
 
-# Every number a user can type, by where it lives in the composed config; a key that the chosen
-# options do not have (a backprop model has no threshold) is skipped. Lightning's seed_everything
-# takes seeds in [0, 2^32 - 1].
+# Every number a user can type that no part declares (Lightning's, torch's optimizers'), by where
+# it lives in the composed config; a key that the chosen options do not have (a backprop model has
+# no threshold) is skipped. Lightning's seed_everything takes seeds in [0, 2^32 - 1].
 NUMBERS: dict[str, Number] = {
     "seed": Number(integer=True, low=0, high=2**32 - 1),
     "trainer.max_epochs": POSITIVE_INT,
     "trainer.check_val_every_n_epoch": POSITIVE_INT,
     "trainer.log_every_n_steps": POSITIVE_INT,
-    "dataset.batch_size": POSITIVE_INT,
-    "dataset.eval_batch_size": POSITIVE_INT,
-    "dataset.batches_per_step": Number(integer=True, low=1),
-    "dataset.val_size": NON_NEGATIVE_INT,
-    "dataset.train_subset": Number(integer=True, low=0, open_low=True, nullable=True),
-    # null: MNIST writes each image's brightest pixel value, IMDb appends the bare one-hot pair
-    "dataset.label_scale": Number(low=0, open_low=True, nullable=True),
-    "dataset.jitter": Number(integer=True, low=0, high=13),
-    "dataset.reviews_per_class": Number(integer=True, low=0, open_low=True, nullable=True),
-    "dataset.split_seed": NON_NEGATIVE_INT,
-    "dataset.vectors.dim": POSITIVE_INT,
-    "dataset.vectors.window": POSITIVE_INT,
-    "dataset.vectors.min_count": POSITIVE_INT,
-    "dataset.vectors.sg": Number(integer=True, low=0, high=1),
-    "dataset.vectors.negative": NON_NEGATIVE_INT,
-    "dataset.vectors.epochs": POSITIVE_INT,
-    "dataset.vectors.workers": POSITIVE_INT,
-    "dataset.vectors.seed": NON_NEGATIVE_INT,
-    "dataset.num_train": POSITIVE_INT,
-    "dataset.num_test": POSITIVE_INT,
-    "dataset.input_dim": POSITIVE_INT,
-    "dataset.num_classes": Number(integer=True, low=2),
-    "dataset.noise": NON_NEGATIVE,
-    "dataset.data_seed": NON_NEGATIVE_INT,
     "model.optimizer.lr": POSITIVE,
     "model.optimizer.weight_decay": NON_NEGATIVE,
     "model.optimizer.momentum": FRACTION,
@@ -90,7 +66,7 @@ NUMBERS: dict[str, Number] = {
     "model.head_optimizer.momentum": FRACTION,
     "weight_averaging.multi_avg_fn.decay": FRACTION,
 }
-NUMBERS |= _FF_NUMBERS | _CW_NUMBERS | _CONV_NUMBERS
+NUMBERS |= _FF_NUMBERS | _CW_NUMBERS | _CONV_NUMBERS | _VECTOR_NUMBERS
 # settings that hold a list of numbers, each checked alone
 NUMBER_LISTS: dict[str, Number] = {
     "model.hidden_dims": POSITIVE_INT,
@@ -98,18 +74,26 @@ NUMBER_LISTS: dict[str, Number] = {
 
 
 def part_declarations(cfg: DictConfig) -> tuple[dict, dict, dict]:
-    """What the chosen threshold schedule declares about its settings, next to its code
-    (ff_lightning/algorithm/thresholds.py: each parameter's annotation), keyed like CHOICES and NUMBERS."""
+    """What the chosen dataset and threshold schedule declare about their settings, next to their
+    code (ff_lightning/data/settings.py; ff_lightning/algorithm/thresholds.py: each parameter's
+    annotation), keyed like CHOICES and NUMBERS."""
+    words, numbers = declared("dataset", chosen_dataset(cfg))
     target = OmegaConf.select(cfg, "threshold._target_", default=None)
     if not target:
-        return {}, {}, {}
+        return words, numbers, {}
     from hydra.utils import get_method
 
     try:
         schedule = get_method(str(target))
     except Exception:  # noqa: BLE001 - Hydra names a target that cannot be imported when it builds it
-        return {}, {}, {}
-    return declared_parameters("threshold", schedule)
+        return words, numbers, {}
+    schedule_words, schedule_numbers, lists = declared_parameters("threshold", schedule)
+    return words | schedule_words, numbers | schedule_numbers, lists
+
+
+def chosen_dataset(cfg: DictConfig) -> type:
+    """The declaration (ff_lightning.data.settings) of the dataset the config chose."""
+    return dataset_settings(str(OmegaConf.select(cfg, "dataset._target_", default="") or ""))
 
 
 def check_settings(cfg: DictConfig) -> None:
@@ -247,8 +231,8 @@ def validate_config(cfg: DictConfig) -> None:
         if not isinstance(flag, bool):
             raise UserInputError(f"{key} must be true or false, got {flag!r}")
     # trick=jitter adds dataset.jitter to whichever dataset is chosen; only MNIST's images shift
-    target = str(cfg.dataset.get("_target_", ""))
-    if cfg.dataset.get("jitter") and not target.endswith(".MNISTDataModule"):
+    target, dataset = str(cfg.dataset.get("_target_", "")), chosen_dataset(cfg)
+    if cfg.dataset.get("jitter") and "jitter" not in {f.name for f in fields(dataset)}:
         raise UserInputError(
             f"dataset.jitter (trick=jitter) shifts MNIST images and needs dataset=mnist, got "
             f"{target.rpartition('.')[2] or 'a dataset without _target_'}; drop trick=jitter"
@@ -274,8 +258,11 @@ def validate_config(cfg: DictConfig) -> None:
                     )
         except ValueError as exc:
             raise UserInputError(str(exc)) from None
-        if target.endswith(".IMDbDataModule"):
-            raise UserInputError("a conv model (model.conv) reads images: use dataset=mnist, not imdb")
+        if dataset.images is False:
+            raise UserInputError(
+                f"a conv model (model.conv) reads 28 x 28 images: use dataset=mnist, not "
+                f"{target.rpartition('.')[2] or 'a dataset without _target_'}"
+            )
     per_step = cfg.dataset.get("batches_per_step", 1)
     if per_step > 1 and "goodness_from_layer" not in cfg.model:
         raise UserInputError(

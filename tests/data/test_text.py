@@ -8,13 +8,15 @@ import pytest
 from scipy import sparse
 
 from ff_lightning.data.imdb import Reviews
+from ff_lightning.data.settings import VectorSettings
 from ff_lightning.data.text import (
-    VectorSettings,
     counts_matrix,
     idf_weights,
     pool,
     review_features,
+    review_key,
     tokenise,
+    word_key,
 )
 from ff_lightning.errors import UserInputError
 
@@ -129,7 +131,8 @@ def test_word2vec_is_reproducible_across_processes(tmp_path):
     import sys
 
     code = (
-        "import sys; from ff_lightning.data.text import VectorSettings, train_word2vec; "
+        "import sys; from ff_lightning.data.settings import VectorSettings; "
+        "from ff_lightning.data.text import train_word2vec; "
         "docs = [['a','fine','film'],['a','dull','film']] * 20; "
         "wv = train_word2vec(docs, VectorSettings(dim=4, min_count=1)); "
         "print(wv['film'].tolist())"
@@ -153,19 +156,20 @@ def test_cache_key_changes_with_every_setting():
         "seed": 1,
         "use_unsup": True,
     }
-    keys = {base.word_key("src")}
+    keys = {word_key(base, "src")}
     for name, value in changed.items():
-        keys.add(dataclasses.replace(base, **{name: value}).word_key("src"))
-    keys.add(base.word_key("another-archive:123"))
+        keys.add(word_key(dataclasses.replace(base, **{name: value}), "src"))
+    keys.add(word_key(base, "another-archive:123"))
     assert len(keys) == len(changed) + 2
     # pooling changes the review vectors but not the word vectors
     tfidf = dataclasses.replace(base, pooling="tfidf")
-    assert tfidf.word_key("src") == base.word_key("src") and tfidf.review_key("src") != base.review_key("src")
+    assert word_key(tfidf, "src") == word_key(base, "src")
+    assert review_key(tfidf, "src") != review_key(base, "src")
     # more worker threads give other (non-deterministic) vectors; 2 and 4 threads share an entry
     assert (
-        base.word_key("s")
-        != VectorSettings(workers=2).word_key("s")
-        == VectorSettings(workers=4).word_key("s")
+        word_key(base, "s")
+        != word_key(VectorSettings(workers=2), "s")
+        == word_key(VectorSettings(workers=4), "s")
     )
 
 
@@ -173,7 +177,7 @@ def test_pretrained_file_replaces_the_settings_in_the_key(tmp_path):
     path = tmp_path / "vectors.txt"
     path.write_text("2 3\nfine 1 0 0\ndull 0 1 0\n")
     a, b = VectorSettings(pretrained=str(path)), VectorSettings(pretrained=str(path), dim=50)
-    assert a.word_key("s") == b.word_key("s") != VectorSettings().word_key("s")
+    assert word_key(a, "s") == word_key(b, "s") != word_key(VectorSettings(), "s")
     feats = review_features(tmp_path, a, tmp_path / "c", lambda _: _reviews(tmp_path))
     assert feats.x_train.shape == (20, 3) and feats.info["vocabulary"] == 2
 
@@ -183,7 +187,7 @@ def test_pretrained_file_replaces_the_settings_in_the_key(tmp_path):
     [
         ({"pooling": "max"}, "pooling=max is not an option; choose one of: mean, tfidf"),
         ({"dim": 0}, "dim must be a positive integer"),
-        ({"sg": 2}, "sg must be 0"),
+        ({"sg": 2}, "dataset.vectors.sg must be an integer from 0 to 1, got 2"),
         ({"pretrained": "/no/such/file.kv"}, "is not a file"),
     ],
 )

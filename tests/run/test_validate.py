@@ -138,7 +138,7 @@ def test_every_number_setting_names_a_key_of_some_config():
         (["model=ff_cnn", "model.conv.pool=[true]"], "model.conv.pool has 1 values but model.hidden_dims"),
         (["model=ff_cnn_channelwise", "model.hidden_dims=[15,30,60]"], "multiples of the 10 classes"),
         (["model=ff_cnn_channelwise", "trainer=ddp_cpu"], "model=ff_cnn_channelwise trains in one process"),
-        (["model=backprop_cnn", "dataset=imdb"], "a conv model (model.conv) reads images"),
+        (["model=backprop_cnn", "dataset=imdb"], "images: use dataset=mnist, not IMDbDataModule"),
     ],
 )
 def test_conv_settings_that_do_not_fit_stop_before_anything_is_written(overrides, message, tmp_path):
