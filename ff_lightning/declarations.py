@@ -79,6 +79,17 @@ def setting(default: Any, number: Number | None = None, words: tuple[str, ...] |
     return field(default=default, metadata={"number": number, "words": words})
 
 
+def list_setting(default: list | None, each: Number) -> Any:
+    """A dataclass field holding a list of numbers (or null), with what each of them allows."""
+    factory = (lambda: list(default)) if default is not None else (lambda: None)
+    return field(default_factory=factory, metadata={"each": each})
+
+
+def declared_lists(prefix: str, schema: type) -> dict[str, Number]:
+    """What each number of a schema's list settings (list_setting) allows, keyed by `prefix.name`."""
+    return {f"{prefix}.{f.name}": f.metadata["each"] for f in fields(schema) if f.metadata.get("each")}
+
+
 def declared(prefix: str, schema: type) -> tuple[dict[str, tuple[str, ...]], dict[str, Number]]:
     """The words and number ranges a schema declares, keyed by where they live in the config
     (`prefix.name`)."""
@@ -115,9 +126,13 @@ def declared_parameters(
 def check(prefix: str, schema: type, values: dict[str, Any]) -> None:
     """Raise ValueError for the first of `values` that its declaration in `schema` does not allow."""
     words, numbers = declared(prefix, schema)
+    each_number = declared_lists(prefix, schema)
     for name, value in values.items():
         key = f"{prefix}.{name}"
         if key in words and value not in words[key]:
             raise ValueError(not_an_option(key, value, words[key]))
         if key in numbers and not numbers[key].allows(value):
             raise ValueError(numbers[key].refusal(key, value))
+        for v in value if isinstance(value, list | tuple) else ():
+            if key in each_number and not each_number[key].allows(v):
+                raise ValueError(f"every value in {key} must be {each_number[key].describe()}, got {v!r}")

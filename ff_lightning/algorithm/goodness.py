@@ -29,12 +29,14 @@ def goodness(h: torch.Tensor) -> torch.Tensor:
     return g.sum(dim=1) if h.dim() == 2 else g.sum(dim=1).mean(dim=(1, 2))
 
 
-def class_goodness(h: torch.Tensor, num_classes: int) -> torch.Tensor:
+def class_goodness(h: torch.Tensor, num_classes: int, over_channels: str = "sum") -> torch.Tensor:
     """The channel-wise objective's goodness: a conv layer's channels split into `num_classes`
-    equal groups, class c's goodness that of group c alone (its squared activity summed over the
-    group's channels, averaged over positions). Shape (batch, num_classes), fp32."""
+    equal groups, class c's goodness that of group c alone (its squared activity averaged over
+    positions, then summed or averaged over the group's channels: `over_channels`, sum or mean).
+    Shape (batch, num_classes), fp32."""
     n, c, height, width = h.shape
-    return h.float().pow(2).view(n, num_classes, c // num_classes, height * width).mean(dim=3).sum(dim=2)
+    per_channel = h.float().pow(2).view(n, num_classes, c // num_classes, height * width).mean(dim=3)
+    return per_channel.mean(dim=2) if over_channels == "mean" else per_channel.sum(dim=2)
 
 
 def channelwise_loss(g: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -57,16 +57,28 @@ class FFNet(nn.Module):
 
 
 class FFConvLayer(nn.Module):
-    """Convolution + activation (+ a 2 x 2 max-pool) applied to the unit-RMS version of its
-    input, the whole activity map of a sample normalised as one vector."""
+    """Convolution + activation (+ a 2 x 2 max-pool), normalised one of two ways: `rms` applies
+    it to the unit-RMS version of its input (the whole activity map of a sample normalised as
+    one vector), `batch` puts a BatchNorm after the pool (Papachristodoulou et al. 2024). With
+    `groups` > 1 its channels split into that many groups, each reading only its own group of
+    the input's channels."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, pool: bool, activation: nn.Module
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        pool: bool,
+        activation: nn.Module,
+        groups: int = 1,
+        norm: str = "rms",
     ):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, groups=groups)
         self.activation = activation
         self.pool = pool
+        # BatchNorm's eps as the published network's
+        self.batch_norm = nn.BatchNorm2d(out_channels, eps=1e-4) if norm == "batch" else None
         # kept so that a conv layer reads like an FF layer to the module; peer normalisation is
         # not offered for conv layers
         self.register_buffer("running_mean", torch.zeros(out_channels))
@@ -77,8 +89,9 @@ class FFConvLayer(nn.Module):
         return self.conv
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.activation(self.conv(rms_normalise(x)))
-        return F.max_pool2d(h, 2) if self.pool else h
+        h = self.activation(self.conv(x if self.batch_norm is not None else rms_normalise(x)))
+        h = F.max_pool2d(h, 2) if self.pool else h
+        return self.batch_norm(h) if self.batch_norm is not None else h
 
 
 def image_shape(input_dim: int) -> tuple[int, int, int]:
@@ -116,17 +129,23 @@ class FFConvNet(FFNet):
         self,
         image: tuple[int, int, int],
         channels: list[int],
-        kernel_size: int,
-        pool: list[bool],
+        conv: dict,
         activation: nn.Module,
+        num_classes: int,
         label_planes: int = 0,
     ) -> None:
+        """`conv`: model.conv's settings (ConvSettings): kernel size, pools, the layers grouped
+        by class (num_classes groups each) and the normalisation."""
         nn.Module.__init__(self)
         self.image = image
         ins = [image[0] + label_planes, *channels[:-1]]
+        grouped = conv.get("grouped") or [False] * len(channels)
+        norm = conv.get("norm", "rms")
+        # BatchNorm's output is already normalised: the head reads it as it is
+        self.head_norm = norm != "batch"
         self.layers = nn.ModuleList(
-            FFConvLayer(c_in, c_out, kernel_size, p, activation)
-            for c_in, c_out, p in zip(ins, channels, pool, strict=True)
+            FFConvLayer(c_in, c_out, conv["kernel_size"], p, activation, num_classes if g else 1, norm)
+            for c_in, c_out, p, g in zip(ins, channels, conv["pool"], grouped, strict=True)
         )
 
     def first_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -140,4 +159,4 @@ class FFConvNet(FFNet):
 
     def head_features(self, x: torch.Tensor, from_layer: int) -> torch.Tensor:
         acts = self.activities(x)[from_layer:]
-        return torch.cat([rms_normalise(h).flatten(1) for h in acts], dim=1)
+        return torch.cat([(rms_normalise(h) if self.head_norm else h).flatten(1) for h in acts], dim=1)

@@ -23,7 +23,8 @@ POOLINGS = ("mean", "tfidf")
 class LoaderSettings:
     """Every dataset's (ff_lightning.data.tensors.TensorDataModule): batches and splits."""
 
-    # does a sample have MNIST's 28 x 28 image shape (the conv models need it); None: not declared
+    # False: a sample is not an image (a conv model is refused); None: a flat square sample is
+    # read as an image (the conv models check its size)
     images: ClassVar[bool | None] = None
     num_classes: int | None = setting(None, Number(integer=True, low=2, nullable=True))
     batch_size: int = setting(100, POSITIVE_INT)
@@ -60,8 +61,6 @@ class IMDbSettings(LoaderSettings):
 @dataclass(frozen=True)
 class SyntheticSettings(LoaderSettings):
     """dataset=synthetic (ff_lightning.data.synthetic.SyntheticDataModule)."""
-
-    images: ClassVar[bool | None] = False
 
     num_train: int = setting(2000, POSITIVE_INT)
     num_test: int = setting(500, POSITIVE_INT)

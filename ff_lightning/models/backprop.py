@@ -23,11 +23,11 @@ def conv_twin(
     input_dim: int, num_classes: int, channels: list[int], conv: dict, activation: nn.Module
 ) -> nn.Sequential:
     """model=backprop_cnn: the FF conv network's layers themselves (FFConvNet's: each a
-    convolution on the unit-RMS version of its input, the activation, the same pools), chained
-    end to end, then a linear classifier on the last layer's activity."""
+    convolution, the activation, the same pools, groups and normalisation), chained end to end,
+    then a linear classifier on the last layer's activity."""
     image = image_shape(input_dim)
     pool = list(conv["pool"])
-    layers = FFConvNet(image, channels, conv["kernel_size"], pool, activation).layers
+    layers = FFConvNet(image, channels, conv, activation, num_classes).layers
     c, h, w = conv_shapes(image, channels, pool)[-1]
     return nn.Sequential(nn.Unflatten(1, image), *layers, nn.Flatten(), nn.Linear(c * h * w, num_classes))
 
@@ -52,7 +52,7 @@ class BPModule(L.LightningModule):
                 layers += [nn.Linear(d_in, d_out), activation]
             self.net = nn.Sequential(*layers, nn.Linear(dims[-1], num_classes))
         else:
-            check_conv(conv, self.hidden_dims, input_dim)
+            check_conv(conv, self.hidden_dims, num_classes, input_dim)
             self.net = conv_twin(input_dim, num_classes, self.hidden_dims, conv, activation)
         self.optimizer_factory = optimizer
         self.metrics = nn.ModuleDict(

@@ -13,6 +13,8 @@ goodness_from_layer on) and picks the largest; head mode is a linear softmax hea
 normalised activities, trained on detached features as FFModule's.
 """
 
+from dataclasses import asdict, fields, is_dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,7 +22,7 @@ from torch import nn
 from ff_lightning.algorithm.goodness import channelwise_loss, class_goodness
 from ff_lightning.algorithm.nets import FFConvNet, conv_features, image_shape
 from ff_lightning.declarations import check
-from ff_lightning.models.layerwise import LayerwiseModule, OptimizerFactory
+from ff_lightning.models.layerwise import LayerwiseModule, optimizer_factory
 from ff_lightning.models.settings import ChannelwiseSettings, check_channel_groups, check_conv
 
 # per-layer training statistics, summed over an epoch's steps: the layer's loss and the share of
@@ -33,50 +35,55 @@ class ChannelwiseFFModule(LayerwiseModule):
     types and ranges are their declarations in ff_lightning.models.settings.ChannelwiseSettings."""
 
     def __init__(
-        self,
-        input_dim: int,
-        num_classes: int,
-        hidden_dims: list[int],
-        conv: dict,
-        activation: nn.Module,
-        optimizer: OptimizerFactory,
-        head_optimizer: OptimizerFactory | None = None,
-        goodness_from_layer: int = ChannelwiseSettings.goodness_from_layer,
-        divergence_check_every: int = ChannelwiseSettings.divergence_check_every,
-        lr_schedule: str = ChannelwiseSettings.lr_schedule,
+        self, settings: ChannelwiseSettings, input_dim: int, num_classes: int, activation: nn.Module
     ) -> None:
-        settings = {"goodness_from_layer": goodness_from_layer, "lr_schedule": lr_schedule}
-        check("model", ChannelwiseSettings, settings | {"divergence_check_every": divergence_check_every})
-        check_conv(conv, hidden_dims, input_dim)
+        """`settings`: the model's own (model.*, each declared with its type and range in
+        ChannelwiseSettings); the input size and classes come from the data."""
+        s = settings
+        check("model", ChannelwiseSettings, {f.name: getattr(s, f.name) for f in fields(ChannelwiseSettings)})
+        hidden_dims = list(s.hidden_dims)
+        conv = asdict(s.conv) if is_dataclass(s.conv) else dict(s.conv)
+        check_conv(conv, hidden_dims, num_classes, input_dim)
         check_channel_groups(hidden_dims, num_classes)
-        if not 0 <= goodness_from_layer < len(hidden_dims):
+        if not 0 <= s.goodness_from_layer < len(hidden_dims):
             raise ValueError(
                 f"model.goodness_from_layer must be between 0 and {len(hidden_dims) - 1} "
-                f"for {len(hidden_dims)} layers, got {goodness_from_layer}"
+                f"for {len(hidden_dims)} layers, got {s.goodness_from_layer}"
+            )
+        if s.layer_epochs is not None and len(s.layer_epochs) != len(hidden_dims):
+            raise ValueError(
+                f"model.layer_epochs has {len(s.layer_epochs)} values but model.hidden_dims has "
+                f"{len(hidden_dims)} layers; give one count per layer or null"
             )
         super().__init__(
             num_classes,
             len(hidden_dims),
             STATS,
-            optimizer,
-            head_optimizer,
-            lr_schedule,
-            divergence_check_every,
+            optimizer_factory(s.optimizer),
+            optimizer_factory(s.head_optimizer),
+            s.lr_schedule,
+            s.divergence_check_every,
         )
-        self.save_hyperparameters(ignore=["activation", "optimizer", "head_optimizer"], logger=False)
-        self.hidden_dims = list(hidden_dims)
-        self.goodness_from_layer = goodness_from_layer
+        self.save_hyperparameters(ignore=["settings", "activation"], logger=False)
+        self.hidden_dims = hidden_dims
+        self.goodness_from_layer = s.goodness_from_layer
+        self.over_channels = s.class_goodness
+        self.layer_epochs = None if s.layer_epochs is None else list(s.layer_epochs)
         image = image_shape(input_dim)
-        pool = list(conv["pool"])
-        self.net = FFConvNet(image, self.hidden_dims, conv["kernel_size"], pool, activation)
-        self.head = nn.Linear(conv_features(image, self.hidden_dims, pool, goodness_from_layer), num_classes)
+        self.net = FFConvNet(image, hidden_dims, conv, activation, num_classes)
+        head_in = conv_features(image, hidden_dims, conv["pool"], s.goodness_from_layer)
+        self.head = nn.Linear(head_in, num_classes)
+
+    def learns(self, layer: int) -> bool:
+        """Whether a layer learns in this epoch (model.layer_epochs)."""
+        return self.layer_epochs is None or self.current_epoch < self.layer_epochs[layer]
 
     # -- inference ------------------------------------------------------------------------------
     @torch.no_grad()
     def predict_goodness(self, x: torch.Tensor) -> torch.Tensor:
         """The class whose channels are most active, every layer's vote a log-softmax."""
         acts = self.net.activities(x)[self.goodness_from_layer :]
-        votes = sum(F.log_softmax(class_goodness(h, self.num_classes), dim=1) for h in acts)
+        votes = sum(F.log_softmax(self.class_goodness(h), dim=1) for h in acts)
         return votes.argmax(dim=1)
 
     @torch.no_grad()
@@ -102,13 +109,16 @@ class ChannelwiseFFModule(LayerwiseModule):
         *layer_opts, head_opt = self.optimizers()
         h = self.net.first_input(x)
         for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
+            learns = self.learns(i)
             # the detached input: this layer's loss never reaches the layer below
-            out = layer(h.detach())
-            g = class_goodness(out, self.num_classes)
-            loss = channelwise_loss(g, y)
-            opt.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            opt.step()
+            with torch.set_grad_enabled(learns):
+                out = layer(h.detach())
+                g = self.class_goodness(out)
+                loss = channelwise_loss(g, y)
+            if learns:
+                opt.zero_grad(set_to_none=True)
+                self.manual_backward(loss)
+                opt.step()
             correct = (g.detach().argmax(dim=1) == y).float().mean()
             self._stats[i] += torch.stack([loss.detach(), correct])
             h = out.detach()
@@ -121,6 +131,9 @@ class ChannelwiseFFModule(LayerwiseModule):
         head_opt.step()
         self._head_loss += head_loss.detach()
         self._after_minibatch()
+
+    def class_goodness(self, h: torch.Tensor) -> torch.Tensor:
+        return class_goodness(h, self.num_classes, self.over_channels)
 
     @property
     def hidden_layers(self) -> list[nn.Conv2d]:

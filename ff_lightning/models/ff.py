@@ -24,20 +24,10 @@ from ff_lightning.algorithm.thresholds import ThresholdSchedule, thetas
 from ff_lightning.algorithm.whole_step import AdamState, AdamSteps, unsupported, whole_step
 from ff_lightning.declarations import check
 from ff_lightning.models.distributed import average_, average_gradients, world_size
-from ff_lightning.models.layerwise import LayerwiseModule, OptimizerFactory
+from ff_lightning.models.layerwise import LayerwiseModule, optimizer_factory
 from ff_lightning.models.settings import FFSettings, check_conv, check_negatives_per_image
 
 log = logging.getLogger(__name__)
-
-
-def optimizer_factory(value: OptimizerFactory | dict | None) -> OptimizerFactory | None:
-    """An optimizer setting as a factory of optimizers: a partial torch.optim class as given, or
-    its config (FFSettings' default, {_target_: torch.optim.Adam, _partial_: true, ...})."""
-    if isinstance(value, dict):
-        from hydra.utils import instantiate
-
-        return instantiate(value)
-    return value
 
 
 def reference_init(net: FFNet, head: nn.Linear) -> None:
@@ -111,7 +101,7 @@ class FFModule(LayerwiseModule):
         )
         check_negatives_per_image(s.negatives_per_image, num_classes)
         if conv is not None:
-            check_conv(conv, hidden_dims, input_dim)
+            check_conv(conv, hidden_dims, num_classes, input_dim)
             if s.peer_normalisation > 0 or s.init != "default":
                 raise ValueError(
                     "model=ff_cnn does not offer model.peer_normalisation or model.init=reference; "
@@ -158,9 +148,8 @@ class FFModule(LayerwiseModule):
             self.label_mode = label_mode = "concat"
             image = image_shape(input_dim)
             pool = list(conv["pool"])
-            self.net = FFConvNet(
-                image, self.hidden_dims, conv["kernel_size"], pool, activation, label_planes=num_classes
-            )
+            planes = num_classes
+            self.net = FFConvNet(image, self.hidden_dims, conv, activation, num_classes, label_planes=planes)
             # theta = channels, the scale of a conv layer's goodness (goodness.goodness); the head
             # reads every channel at every position
             head_in = conv_features(image, self.hidden_dims, pool, goodness_from_layer)

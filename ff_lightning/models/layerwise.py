@@ -20,6 +20,16 @@ PERCENT_STATS = ("threshold_acc", "accuracy")
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 
 
+def optimizer_factory(value: OptimizerFactory | dict | None) -> OptimizerFactory | None:
+    """An optimizer setting as a factory of optimizers: a partial torch.optim class as given, or
+    its config (FFSettings' default, {_target_: torch.optim.Adam, _partial_: true, ...})."""
+    if isinstance(value, dict):
+        from hydra.utils import instantiate
+
+        return instantiate(value)
+    return value
+
+
 class LayerwiseModule(L.LightningModule):
     net: nn.Module
     head: nn.Linear

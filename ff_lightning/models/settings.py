@@ -17,6 +17,8 @@ from ff_lightning.declarations import (
     POSITIVE,
     POSITIVE_INT,
     Number,
+    check,
+    list_setting,
     setting,
 )
 
@@ -26,6 +28,10 @@ OBJECTIVES = ("threshold", "symba", "symba_log")
 NEGATIVES = ("uniform", "hard")
 # weights: PyTorch's default, or loeweX/Forward-Forward's
 INITS = ("default", "reference")
+# a conv layer's normalisation: of its input to unit RMS, or BatchNorm of its output
+CONV_NORMS = ("rms", "batch")
+# a class's goodness in a channel-wise layer: its channels' squared activity summed or averaged
+CLASS_GOODNESS = ("sum", "mean")
 # torch.compile's modes
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
@@ -51,6 +57,13 @@ class ConvSettings:
     kernel_size: int = setting(3, POSITIVE_INT)
     # a 2 x 2 max-pool after each layer or not, one true/false per layer
     pool: list[bool] = field(default_factory=lambda: [True, True, True])
+    # class-wise grouped convolutions, one true/false per layer (null: none): a grouped layer's
+    # channels split into one group per class, each group reading only the same class's channels
+    # of the layer below (the "CFSE" blocks of Papachristodoulou et al. 2024)
+    grouped: list[bool] | None = None
+    # rms: each layer reads the unit-RMS version of its input; batch: BatchNorm after the
+    # activation and the pool, as Papachristodoulou et al. 2024
+    norm: str = setting("rms", words=CONV_NORMS)
 
 
 @dataclass
@@ -157,19 +170,33 @@ class ChannelwiseSettings:
     divergence_check_every: int = setting(50, POSITIVE_INT)
     # learning rate over epochs: constant, linear_decay, cosine
     lr_schedule: str = setting("constant", words=LR_SCHEDULES)
+    # a class's goodness: its channels' mean squared activity summed over them (sum) or averaged
+    # (mean, as Papachristodoulou et al. 2024); averaged over positions either way
+    class_goodness: str = setting("sum", words=CLASS_GOODNESS)
+    # the epochs each layer learns in, one count per layer: layer i learns in the first
+    # layer_epochs[i] epochs and afterwards only passes its output up (the head learns in every
+    # epoch); null: every layer learns in every epoch
+    layer_epochs: list[int] | None = list_setting(None, POSITIVE_INT)
 
 
-def check_conv(conv: dict[str, Any], channels: list[int], input_dim: int | None = None) -> None:
-    """The rules a conv network adds beyond its settings' types: an odd kernel, one pool flag per
-    layer, and (given the input's size) square images still there after the pools."""
+def check_conv(
+    conv: dict[str, Any], channels: list[int], num_classes: int, input_dim: int | None = None
+) -> None:
+    """The rules a conv network adds beyond its settings' types: an odd kernel, one pool (and
+    grouping) flag per layer, grouped layers' channels in whole groups per class (check_grouped),
+    and (given the input's size) square images still there after the pools."""
+    check("model.conv", ConvSettings, {k: v for k, v in conv.items() if k == "norm"})
     kernel, pool = conv.get("kernel_size"), list(conv.get("pool") or [])
     if not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
         raise ValueError(f"model.conv.kernel_size must be an odd positive integer, got {kernel!r}")
-    if len(pool) != len(channels):
-        raise ValueError(
-            f"model.conv.pool has {len(pool)} values but model.hidden_dims has {len(channels)} layers; "
-            "give one true/false per layer"
-        )
+    for name in ("pool", "grouped"):
+        flags = conv.get(name)
+        if (name == "pool" or flags is not None) and len(list(flags or [])) != len(channels):
+            raise ValueError(
+                f"model.conv.{name} has {len(list(flags or []))} values but model.hidden_dims has "
+                f"{len(channels)} layers; give one true/false per layer"
+            )
+    check_grouped(conv, channels, num_classes)
     if input_dim is None:
         return
     side = math.isqrt(input_dim)
@@ -186,6 +213,20 @@ def check_channel_groups(channels: list[int], num_classes: int) -> None:
             f"model.hidden_dims must be multiples of the {num_classes} classes (each class owns an "
             f"equal group of every layer's channels), got {list(channels)}"
         )
+
+
+def check_grouped(conv: dict[str, Any], channels: list[int], num_classes: int) -> None:
+    """A class-wise grouped layer (model.conv.grouped) splits its input and its output channels
+    into one group per class: both must be multiples of the classes, so the image's own
+    channel(s) can never be grouped."""
+    ins = [1, *channels[:-1]]
+    for i, flag in enumerate(conv.get("grouped") or []):
+        if flag and (ins[i] % num_classes or channels[i] % num_classes):
+            raise ValueError(
+                f"model.conv.grouped: layer {i} reads {ins[i]} and has {channels[i]} channels; a grouped "
+                f"layer needs both to be multiples of the {num_classes} classes (the first layer, "
+                "which reads the image, cannot be grouped)"
+            )
 
 
 def check_negatives_per_image(per_image: int, num_classes: int) -> None:

@@ -13,6 +13,7 @@ from ff_lightning.declarations import (
     POSITIVE_INT,
     Number,
     declared,
+    declared_lists,
     declared_parameters,
     not_an_option,
 )
@@ -70,7 +71,7 @@ NUMBERS |= _FF_NUMBERS | _CW_NUMBERS | _CONV_NUMBERS | _VECTOR_NUMBERS
 # settings that hold a list of numbers, each checked alone
 NUMBER_LISTS: dict[str, Number] = {
     "model.hidden_dims": POSITIVE_INT,
-}
+} | declared_lists("model", ChannelwiseSettings)
 
 
 def part_declarations(cfg: DictConfig) -> tuple[dict, dict, dict]:
@@ -226,6 +227,12 @@ def validate_config(cfg: DictConfig) -> None:
                 f"threshold.multipliers has {len(multipliers)} values but model.hidden_dims has "
                 f"{len(dims)} layers; give one multiplier per layer"
             )
+        layer_epochs = cfg.model.get("layer_epochs")
+        if layer_epochs is not None and len(layer_epochs) != len(dims):
+            raise UserInputError(
+                f"model.layer_epochs has {len(layer_epochs)} values but model.hidden_dims has "
+                f"{len(dims)} layers; give one count per layer or null"
+            )
     for key in ("flush_denormal", "overwrite", "test"):
         flag = cfg.get(key, True)
         if not isinstance(flag, bool):
@@ -246,7 +253,7 @@ def validate_config(cfg: DictConfig) -> None:
     conv = cfg.model.get("conv")
     if conv is not None and dims is not None:
         try:
-            check_conv(OmegaConf.to_container(conv), list(dims))
+            check_conv(OmegaConf.to_container(conv), list(dims), dataset_classes(cfg))
             if str(cfg.model.get("_target_", "")).endswith(".ChannelwiseFFModule"):
                 check_channel_groups(list(dims), dataset_classes(cfg))
                 processes = cfg.trainer.get("devices", 1) * cfg.trainer.get("num_nodes", 1)
@@ -260,7 +267,7 @@ def validate_config(cfg: DictConfig) -> None:
             raise UserInputError(str(exc)) from None
         if dataset.images is False:
             raise UserInputError(
-                f"a conv model (model.conv) reads 28 x 28 images: use dataset=mnist, not "
+                f"a conv model (model.conv) reads images: use dataset=mnist, not "
                 f"{target.rpartition('.')[2] or 'a dataset without _target_'}"
             )
     per_step = cfg.dataset.get("batches_per_step", 1)

@@ -7,22 +7,17 @@ from torch import nn
 from ff_lightning.data.synthetic import SyntheticDataModule
 from ff_lightning.models.backprop import BPModule
 from ff_lightning.models.channelwise import ChannelwiseFFModule
+from ff_lightning.models.settings import ChannelwiseSettings
 from tests.models.test_ff import RecordsBackward, fit_one_epoch
 
 # 8 x 8 synthetic images: 3 x 3 kernels, pooled to 4 x 4, then 2 x 2
 CONV = {"kernel_size": 3, "pool": [True, True]}
 
 
-def make_module(cls: type = ChannelwiseFFModule, **kwargs) -> ChannelwiseFFModule:
-    settings = {
-        "input_dim": 64,
-        "num_classes": 10,
-        "hidden_dims": [20, 30],
-        "conv": CONV,
-        "activation": nn.ReLU(),
-        "optimizer": partial(torch.optim.Adam, lr=1e-3),
-    }
-    return cls(**(settings | kwargs))
+def make_module(cls: type = ChannelwiseFFModule, input_dim: int = 64, **kwargs) -> ChannelwiseFFModule:
+    """A small channel-wise network on 8 x 8 images; `kwargs` are ChannelwiseSettings fields."""
+    settings = {"hidden_dims": [20, 30], "conv": CONV, "optimizer": partial(torch.optim.Adam, lr=1e-3)}
+    return cls(ChannelwiseSettings(**(settings | kwargs)), input_dim, 10, nn.ReLU())
 
 
 class RecordsEachBackward(RecordsBackward, ChannelwiseFFModule):
@@ -78,8 +73,56 @@ def test_has_the_same_layers_as_its_backprop_twin():
         ({"conv": {"kernel_size": 3, "pool": [True]}}, "model.conv.pool has 1 values"),
         ({"input_dim": 60}, "a conv model needs square images"),
         ({"lr_schedule": "step"}, "model.lr_schedule=step is not an option"),
+        ({"conv": CONV | {"grouped": [True, False]}}, r"layer 0 reads 1 and has 20 channels; a grouped"),
+        ({"conv": CONV | {"grouped": [True]}}, "model.conv.grouped has 1 values"),
+        (
+            {"conv": CONV | {"norm": "layer"}},
+            "model.conv.norm=layer is not an option; choose one of: rms, batch",
+        ),
+        ({"class_goodness": "max"}, "model.class_goodness=max is not an option"),
+        ({"layer_epochs": [1]}, "model.layer_epochs has 1 values but model.hidden_dims has 2 layers"),
+        ({"layer_epochs": [1, 0]}, "every value in model.layer_epochs must be a positive integer, got 0"),
     ],
 )
 def test_settings_it_cannot_use_are_rejected_in_one_line(settings, message):
     with pytest.raises(ValueError, match=message):
         make_module(**settings)
+
+
+# the published layout at the synthetic images' size: an ungrouped layer that mixes the classes'
+# channels, then one grouped by class, BatchNorm, a class's goodness its channels' mean
+PUBLISHED = {
+    "hidden_dims": [20, 40, 40],
+    "conv": {
+        "kernel_size": 3,
+        "pool": [False, True, False],
+        "grouped": [False, False, True],
+        "norm": "batch",
+    },
+    "class_goodness": "mean",
+}
+
+
+def test_the_published_layout_learns_the_synthetic_classes():
+    torch.manual_seed(0)
+    module = make_module(goodness_from_layer=2, **PUBLISHED)
+    assert [layer.conv.groups for layer in module.net.layers] == [1, 1, 10]
+    dm = synthetic(num_train=2000)
+    fit_one_epoch(module, dm, epochs=3)
+    module.eval()  # BatchNorm's running statistics, as in validation and test
+    x, y = dm.splits["test"]
+    for mode in ("goodness", "head"):
+        accuracy = (getattr(module, f"predict_{mode}")(x) == y).float().mean().item()
+        assert accuracy > 0.9, (mode, accuracy)
+
+
+def test_a_layer_learns_only_in_its_first_layer_epochs():
+    torch.manual_seed(0)
+    module = make_module(RecordsEachBackward, layer_epochs=[1, 2])
+    trainer = fit_one_epoch(module, synthetic(), epochs=2)
+    # 3 minibatches an epoch: layer 0 learns in the first epoch only, layer 1 and the head in both
+    first, second = [{"net.layers.0"}, {"net.layers.1"}, {"head"}] * 3, [{"net.layers.1"}, {"head"}] * 3
+    assert module.touched == first + second
+    # and its optimizer stepped only then
+    steps = [int(next(iter(opt.state.values()))["step"]) for opt in trainer.optimizers]
+    assert steps == [3, 6, 6]

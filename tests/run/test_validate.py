@@ -120,6 +120,7 @@ def test_every_number_setting_names_a_key_of_some_config():
 
     options = [[], ["dataset=imdb"], ["dataset=synthetic"], ["threshold=scheduled"], ["threshold=custom"]]
     options += [["weight_averaging=ema", "threshold=pyramid"], ["model=backprop_mlp"], ["model=ff_cnn"]]
+    options += [["model=ff_cnn_channelwise"]]
     found = set()
     for overrides in options:
         cfg = compose_cfg(overrides)
@@ -139,6 +140,20 @@ def test_every_number_setting_names_a_key_of_some_config():
         (["model=ff_cnn_channelwise", "model.hidden_dims=[15,30,60]"], "multiples of the 10 classes"),
         (["model=ff_cnn_channelwise", "trainer=ddp_cpu"], "model=ff_cnn_channelwise trains in one process"),
         (["model=backprop_cnn", "dataset=imdb"], "images: use dataset=mnist, not IMDbDataModule"),
+        (["experiment=cwcomp_mnist", "model.layer_epochs=[2,3]"], "model.layer_epochs has 2 values"),
+        (
+            ["experiment=cwcomp_mnist", "model.layer_epochs=[2,3,0,1]"],
+            "model.layer_epochs must be a positive",
+        ),
+        (
+            ["experiment=cwcomp_mnist", "model.conv.grouped=[true,true,false,true]"],
+            "layer 0 reads 1 and has 20",
+        ),
+        (["experiment=cwcomp_mnist", "model.conv.norm=group"], "model.conv.norm=group is not an option"),
+        (
+            ["experiment=cwcomp_mnist", "model=backprop_cnn", "model.conv.grouped=[false]"],
+            "conv.grouped has 1",
+        ),
     ],
 )
 def test_conv_settings_that_do_not_fit_stop_before_anything_is_written(overrides, message, tmp_path):
