@@ -6,7 +6,10 @@
 # Usage: multirun_scripts/cnn_vs_mlp.sh [hydra overrides]   e.g. experiment=smoke
 #   CNN_MODELS=ff_cnn_channelwise,ff_cnn,backprop_cnn adds the label-in-image objective (ten
 #   passes per image at inference, so its corrupted test costs ten times as much);
-#   EVAL_JOBS=2 tests two checkpoints at a time; SEVERITIES=1,2,3 (the default) picks severities
+#   EVAL_JOBS=2 tests two checkpoints at a time; SEVERITIES=1,2,3 (the default) picks severities;
+#   CNN_EXPERIMENT=cwcomp_mnist compares the published channel-wise network (4 layers, grouped,
+#   BatchNorm, 20 epochs) instead, e.g. CNN_EXPERIMENT=cwcomp_mnist multirun_scripts/cnn_vs_mlp.sh
+#   trainer.max_epochs=20 (the MLPs for as many epochs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source multirun_scripts/_sweep.sh
@@ -20,7 +23,7 @@ for arg in "$@"; do
   esac
 done
 root="${FF_SWEEP_ROOT:-outputs/sweeps}/cnn_vs_mlp/$(date +%Y-%m-%d_%H-%M-%S)"
-run_sweep cnn_vs_mlp/cnn experiment=cnn_mnist "model=${CNN_MODELS:-ff_cnn_channelwise,backprop_cnn}" \
+run_sweep cnn_vs_mlp/cnn "experiment=${CNN_EXPERIMENT:-cnn_mnist}" "model=${CNN_MODELS:-ff_cnn_channelwise,backprop_cnn}" \
   -- "${cnn_args[@]}" "hydra.sweep.dir=$root/cnn"
 run_sweep cnn_vs_mlp/mlp experiment=mlp_mnist model=ff_mlp,backprop_mlp -- "${mlp_args[@]}" \
   "hydra.sweep.dir=$root/mlp"

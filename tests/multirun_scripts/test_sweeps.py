@@ -66,11 +66,11 @@ def test_default_seeds_and_sweep_folder(tmp_path):
     assert re.fullmatch(rf"{tmp_path}/sweeps/weights_ff_vs_bp/\d{{4}}-\d\d-\d\d_\d\d-\d\d-\d\d", folder)
 
 
-def composed_jobs(script: str, *args: str) -> list[tuple[dict[str, str], DictConfig]]:
+def composed_jobs(script: str, *args: str, **env: str) -> list[tuple[dict[str, str], DictConfig]]:
     """Every job the script would run (read from its dry run, in its order), composed as Hydra
     composes it: the job's group choices and config."""
     out = []
-    for line in dry_run(script, *args):
+    for line in dry_run(script, *args, **env):
         jobs, multirun, name = command_line_jobs(line[2:])
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             for num, job in enumerate(jobs):
@@ -173,6 +173,17 @@ def test_cnn_vs_mlp_script_puts_the_conv_models_next_to_the_mlps():
     # experiment=smoke shrinks each half with its own smoke experiment
     small = [c["experiment"] for c, _ in composed_jobs("cnn_vs_mlp.sh", "seed=0", "experiment=smoke")]
     assert small == ["cnn_smoke", "cnn_smoke", "smoke", "smoke"]
+
+
+def test_cnn_vs_mlp_script_compares_the_published_channel_wise_network_on_request():
+    jobs = composed_jobs("cnn_vs_mlp.sh", "seed=0", "trainer.max_epochs=20", CNN_EXPERIMENT="cwcomp_mnist")
+    assert [(c["experiment"], c["model"]) for c, _ in jobs][:2] == [
+        ("cwcomp_mnist", "ff_cnn_channelwise"),
+        ("cwcomp_mnist", "backprop_cnn"),
+    ]
+    ff, twin, mlp, _ = (cfg for _, cfg in jobs)
+    assert ff.model.conv == twin.model.conv and twin.model.conv.grouped == [False, True, False, True]
+    assert ff.trainer.max_epochs == twin.trainer.max_epochs == mlp.trainer.max_epochs == 20
 
 
 def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_path):
