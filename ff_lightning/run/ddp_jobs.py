@@ -1,6 +1,8 @@
 """DDP inside a Hydra multirun: the ranks Lightning starts run this job, not the whole sweep."""
 
+import logging
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +11,27 @@ import lightning.pytorch as L
 import torch.distributed as dist
 
 _CONFIG_FLAGS = ("--config-name", "--config-path", "--config-dir", "-cn", "-cp", "-cd")
+# how long a job waits for the ranks it started to exit once it has ended itself
+CHILD_EXIT_SECONDS = 300
+
+log = logging.getLogger("ff_lightning")
+
+
+def wait_for_children(trainer: L.Trainer) -> None:
+    """Wait until the ranks this job started have exited, before its process group goes.
+
+    A rank still finishing when rank 0 takes the group down can abort on the closed connection;
+    Lightning's observer of the children then kills this process, whichever later job of the
+    sweep it is running by then. A rank that has not exited in CHILD_EXIT_SECONDS is killed."""
+    for proc in list(getattr(getattr(trainer.strategy, "launcher", None), "procs", [])):
+        try:
+            proc.wait(timeout=CHILD_EXIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            log.warning(
+                "rank process %d did not exit %d s after its job; killing it", proc.pid, CHILD_EXIT_SECONDS
+            )
+            proc.kill()
+            proc.wait()
 
 
 @contextmanager
@@ -46,6 +69,7 @@ def ddp_children_run_this_job(trainer: L.Trainer) -> Iterator[None]:
     try:
         yield
     finally:
+        wait_for_children(trainer)
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
         os.environ.clear()
