@@ -122,8 +122,9 @@ def conv_features(image: tuple[int, int, int], channels: list[int], pool: list[b
 class FFConvNet(FFNet):
     """Conv layers trained layer by layer. With `label_planes` (the label-in-image objective) the
     input is the flat image followed by the label code (label_mode concat), and the first layer
-    sees the image with the code as constant planes, one per class, so that every position sees
-    the label; without (the channel-wise objective) it sees the plain image."""
+    sees the image with the code as planes, one per class: constant, so that every position sees
+    the label, or (conv.label_planes=ink) the code times the image, so that only the digit's
+    strokes carry it. Without (the channel-wise objective) it sees the plain image."""
 
     def __init__(
         self,
@@ -143,6 +144,7 @@ class FFConvNet(FFNet):
         norm = conv.get("norm", "rms")
         # BatchNorm's output is already normalised: the head reads it as it is
         self.head_norm = norm != "batch"
+        self.label_on_ink = conv.get("label_planes", "constant") == "ink"
         self.layers = nn.ModuleList(
             FFConvLayer(c_in, c_out, conv["kernel_size"], p, activation, num_classes if g else 1, norm)
             for c_in, c_out, p, g in zip(ins, channels, conv["pool"], grouped, strict=True)
@@ -155,6 +157,10 @@ class FFConvNet(FFNet):
         if x.shape[1] == pixels:
             return images
         code = x[:, pixels:, None, None].expand(-1, -1, height, width)
+        if self.label_on_ink:
+            # the label's plane holds the image itself, the others zeros: the label exists only
+            # where the digit's strokes are, so a unit's patch and its label meet in one input
+            code = code * images.amax(dim=1, keepdim=True)
         return torch.cat([images, code], dim=1)
 
     def head_features(self, x: torch.Tensor, from_layer: int) -> torch.Tensor:

@@ -30,6 +30,8 @@ NEGATIVES = ("uniform", "hard")
 INITS = ("default", "reference")
 # a conv layer's normalisation: of its input to unit RMS, or BatchNorm of its output
 CONV_NORMS = ("rms", "batch")
+# how model=ff_cnn writes the label beside the image
+LABEL_PLANES = ("constant", "ink")
 # a class's goodness in a channel-wise layer: its channels' squared activity summed or averaged
 CLASS_GOODNESS = ("sum", "mean")
 # torch.compile's modes
@@ -64,6 +66,9 @@ class ConvSettings:
     # rms: each layer reads the unit-RMS version of its input; batch: BatchNorm after the
     # activation and the pool, as Papachristodoulou et al. 2024
     norm: str = setting("rms", words=CONV_NORMS)
+    # model=ff_cnn: the label's planes beside the image, constant (every position sees the label)
+    # or ink (the label's plane holds the image, so only the strokes carry the label)
+    label_planes: str = setting("constant", words=LABEL_PLANES)
 
 
 @dataclass
@@ -185,7 +190,7 @@ def check_conv(
     """The rules a conv network adds beyond its settings' types: an odd kernel, one pool (and
     grouping) flag per layer, grouped layers' channels in whole groups per class (check_grouped),
     and (given the input's size) square images still there after the pools."""
-    check("model.conv", ConvSettings, {k: v for k, v in conv.items() if k == "norm"})
+    check("model.conv", ConvSettings, {k: v for k, v in conv.items() if k in ("norm", "label_planes")})
     kernel, pool = conv.get("kernel_size"), list(conv.get("pool") or [])
     if not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
         raise ValueError(f"model.conv.kernel_size must be an odd positive integer, got {kernel!r}")

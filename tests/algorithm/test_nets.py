@@ -61,3 +61,17 @@ def test_the_head_reads_batch_normalised_layers_as_they_are():
     net = FFConvNet((1, 8, 8), [10], conv, nn.ReLU(), CLASSES).eval()
     x = torch.rand(2, 64)
     assert torch.equal(net.head_features(x, 0), net.activities(x)[0].flatten(1))
+
+
+def test_label_planes_are_constant_or_carried_by_the_ink():
+    conv = {"kernel_size": 3, "pool": [False], "grouped": None, "norm": "rms"}
+    image = torch.rand(2, 1, 4, 4)
+    code = torch.nn.functional.one_hot(torch.tensor([3, 7]), CLASSES).float()
+    x = torch.cat([image.flatten(1), code], dim=1)
+    constant = FFConvNet((1, 4, 4), [10], conv, nn.ReLU(), CLASSES, label_planes=CLASSES).first_input(x)
+    ink = FFConvNet((1, 4, 4), [10], conv | {"label_planes": "ink"}, nn.ReLU(), CLASSES, label_planes=CLASSES)
+    on_ink = ink.first_input(x)
+    assert torch.equal(constant[:, 0], image[:, 0]) and torch.equal(on_ink[:, 0], image[:, 0])
+    # the true label's plane: ones everywhere, or the image itself; every other plane zero
+    assert torch.equal(constant[0, 1 + 3], torch.ones(4, 4)) and torch.equal(on_ink[0, 1 + 3], image[0, 0])
+    assert constant[0, 1:].sum() == 16 and on_ink[1, 1:].sum() == image[1].sum()

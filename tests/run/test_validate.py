@@ -150,6 +150,7 @@ def test_every_number_setting_names_a_key_of_some_config():
             "layer 0 reads 1 and has 20",
         ),
         (["experiment=cwcomp_mnist", "model.conv.norm=group"], "model.conv.norm=group is not an option"),
+        (["model=ff_cnn", "model.conv.label_planes=paint"], "model.conv.label_planes=paint is not an option"),
         (
             ["experiment=cwcomp_mnist", "model=backprop_cnn", "model.conv.grouped=[false]"],
             "conv.grouped has 1",
