@@ -8,6 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source multirun_scripts/_sweep.sh
-tricks=none,peer_normalisation,reference,reference_sgd,straight_through,reference_init,reference_peer,linear_decay
+tricks=none,peer_normalisation,reference,reference_sgd,reference_loss,straight_through,reference_init,reference_peer,reference_cooldown
 run_sweep reference_recipe "model.hidden_dims=[1000,1000,1000]" dataset.val_size=10000 \
   trainer.max_epochs=2 "trick=$tricks" -- "$@"

@@ -190,6 +190,8 @@ TRICKS = {
     "straight_through": {"activation._target_": "ff_lightning.algorithm.activations.StraightThroughReLU"},
     "reference_init": {"model.init": "reference"},
     "reference_peer": {"model.peer_normalisation": 0.03, "model.peer_mean_init": 0.5},
+    "reference_loss": {"model.threshold_loss_average": "mean"},
+    "reference_cooldown": {"model.lr_schedule": "linear_cooldown"},
 }
 
 
@@ -211,7 +213,8 @@ def test_reference_sgd_is_the_references_optimisers(tmp_path):
 
 def test_trick_reference_is_its_parts_together(tmp_path):
     whole = _leaves(compose_cfg(["experiment=paper_mnist", "trick=reference"], tmp_path))
-    parts = ["reference_sgd", "straight_through", "reference_init", "reference_peer", "linear_decay"]
+    parts = ["reference_sgd", "reference_loss", "straight_through", "reference_init", "reference_peer"]
+    parts.append("reference_cooldown")
     together = _leaves(compose_cfg(["experiment=paper_mnist", f"trick=[{','.join(parts)}]"], tmp_path))
     assert whole == together
     assert (
@@ -220,7 +223,8 @@ def test_trick_reference_is_its_parts_together(tmp_path):
             **TRICKS["straight_through"],
             **TRICKS["reference_init"],
             **TRICKS["reference_peer"],
-            **TRICKS["linear_decay"],
+            **TRICKS["reference_loss"],
+            **TRICKS["reference_cooldown"],
             "model.optimizer._target_": "torch.optim.SGD",
         }.items()
     )
@@ -231,6 +235,8 @@ def test_reference_mnist_is_the_references_setting_with_its_recipe(tmp_path):
     assert list(cfg.model.hidden_dims) == [1000, 1000, 1000]
     assert (cfg.dataset.val_size, cfg.dataset.batch_size, cfg.trainer.max_epochs) == (10000, 100, 100)
     assert cfg.model.init == "reference" and cfg.model.optimizer._target_ == "torch.optim.SGD"
+    # the label as the reference writes it: a one-hot 1.0
+    assert cfg.dataset.label_scale == 1.0
 
 
 @pytest.mark.parametrize("trick", TRICKS)

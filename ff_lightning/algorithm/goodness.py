@@ -46,9 +46,18 @@ def channelwise_loss(g: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(g, labels)
 
 
-def ff_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of softplus(theta - G_pos) + softplus(G_neg - theta)."""
-    return F.softplus(theta - g_pos).mean() + F.softplus(g_neg - theta).mean()
+def ff_loss(
+    g_pos: torch.Tensor, g_neg: torch.Tensor, theta: float | torch.Tensor, average: str = "sum"
+) -> torch.Tensor:
+    """The threshold loss: softplus(theta - G_pos) on positives, softplus(G_neg - theta) on
+    negatives. `average` sum: the mean over positives plus the mean over negatives (Hinton's);
+    mean: the mean over all rows at once, as loeweX/Forward-Forward's binary cross-entropy over
+    the positive and negative rows (half the gradient with one negative per image, which halves
+    SGD's step)."""
+    pos, neg = F.softplus(theta - g_pos), F.softplus(g_neg - theta)
+    if average == "mean":
+        return torch.cat([pos.flatten(), neg.flatten()]).mean()
+    return pos.mean() + neg.mean()
 
 
 def symba_loss(g_pos: torch.Tensor, g_neg: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:

@@ -40,6 +40,8 @@ class LayerStep:
     dropout: float = 0.0
     negatives_per_image: int = 1
     output_range: tuple[float, float] | None = None
+    # the threshold loss's average over positive and negative rows (goodness.ff_loss)
+    loss_average: str = "sum"
 
 
 def layer_step(
@@ -71,7 +73,7 @@ def layer_step(
     elif step.objective == "symba_log":
         loss = log_symba_loss(g_pos, g_neg, step.symba_alpha)
     else:
-        loss = ff_loss(g_pos, g_neg, theta)
+        loss = ff_loss(g_pos, g_neg, theta, step.loss_average)
     new_mean = None
     peer_loss = torch.zeros((), device=loss.device, dtype=loss.dtype)
     if step.peer_normalisation > 0:

@@ -137,6 +137,7 @@ class FFModule(LayerwiseModule):
             s.dropout,
             s.negatives_per_image,
             activation_range(activation),
+            s.threshold_loss_average,
         )
         layer_steps = (replace(step, dropout=0.0), *[step] * (len(hidden_dims) - 1))
 

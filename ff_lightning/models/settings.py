@@ -24,6 +24,8 @@ from ff_lightning.declarations import (
 
 # the layer objectives: Hinton's threshold loss, SymBa on G_pos - G_neg, SymBa on log(G_pos / G_neg)
 OBJECTIVES = ("threshold", "symba", "symba_log")
+# how the threshold loss averages over a batch's positive and negative rows
+LOSS_AVERAGES = ("sum", "mean")
 # wrong labels: uniform, or hard (in proportion to the softmax head's belief in them)
 NEGATIVES = ("uniform", "hard")
 # weights: PyTorch's default, or loeweX/Forward-Forward's
@@ -112,6 +114,10 @@ class FFSettings:
     # scale)
     objective: str = setting("threshold", words=OBJECTIVES)
     symba_alpha: float = setting(4.0, POSITIVE)
+    # the threshold loss over a batch: sum (the mean over positives plus the mean over negatives,
+    # Hinton's) or mean (the mean over all positive and negative rows, loeweX/Forward-Forward's
+    # binary cross-entropy: half the gradient, so half of SGD's step)
+    threshold_loss_average: str = setting("sum", words=LOSS_AVERAGES)
     # wrong labels: uniform, or hard (drawn in proportion to the softmax head's belief in them)
     negatives: str = setting("uniform", words=NEGATIVES)
     # wrong labels per image, each a negative row (1 up to the classes - 1): with SymBa the loss is

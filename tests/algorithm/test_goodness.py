@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ff_lightning.algorithm.goodness import (
     channelwise_loss,
@@ -110,6 +111,16 @@ def test_class_goodness_is_each_channel_groups_goodness():
     h[0, 0] = 2.0  # class 0: 4 at every position
     h[0, 3, 1, 1] = 2.0  # class 1: 4 at one position of four
     assert class_goodness(h, 2).tolist() == [[4.0, 1.0]]
+    # mean: the same, averaged over each class's 2 channels
+    assert class_goodness(h, 2, "mean").tolist() == [[2.0, 0.5]]
+
+
+def test_ff_loss_averaged_over_all_rows_is_the_reference_s_binary_cross_entropy():
+    g_pos, g_neg, theta = torch.tensor([3.0, 1.0]), torch.tensor([0.5, 4.0]), 2.0
+    bce = F.binary_cross_entropy_with_logits(torch.cat([g_pos, g_neg]) - theta, torch.tensor([1.0, 1, 0, 0]))
+    assert ff_loss(g_pos, g_neg, theta, "mean").item() == pytest.approx(bce.item())
+    # one negative per image: half of the sum of the two means
+    assert ff_loss(g_pos, g_neg, theta, "sum").item() == pytest.approx(2 * bce.item())
 
 
 def test_channelwise_loss_is_the_cross_entropy_over_class_goodness():

@@ -114,10 +114,11 @@ def test_reference_recipe_script_puts_each_part_next_to_the_suites_default():
         "peer_normalisation",
         "reference",
         "reference_sgd",
+        "reference_loss",
         "straight_through",
         "reference_init",
         "reference_peer",
-        "linear_decay",
+        "reference_cooldown",
     }
     by_trick = dict(zip(tricks, jobs, strict=True))
     assert by_trick["straight_through"][0]["activation"] == "relu_straight_through"
