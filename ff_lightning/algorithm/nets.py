@@ -164,5 +164,9 @@ class FFConvNet(FFNet):
         return torch.cat([images, code], dim=1)
 
     def head_features(self, x: torch.Tensor, from_layer: int) -> torch.Tensor:
-        acts = self.activities(x)[from_layer:]
+        return self.features_of(self.activities(x)[from_layer:])
+
+    def features_of(self, acts: list[torch.Tensor]) -> torch.Tensor:
+        """What the head reads from these layers' activities: each flattened, normalised unless
+        BatchNorm already did."""
         return torch.cat([(rms_normalise(h) if self.head_norm else h).flatten(1) for h in acts], dim=1)

@@ -108,6 +108,7 @@ class ChannelwiseFFModule(LayerwiseModule):
     def _train_minibatch(self, x: torch.Tensor, y: torch.Tensor) -> None:
         *layer_opts, head_opt = self.optimizers()
         h = self.net.first_input(x)
+        outs = []
         for i, (layer, opt) in enumerate(zip(self.net.layers, layer_opts, strict=True)):
             learns = self.learns(i)
             # the detached input: this layer's loss never reaches the layer below
@@ -122,8 +123,17 @@ class ChannelwiseFFModule(LayerwiseModule):
             correct = (g.detach().argmax(dim=1) == y).float().mean()
             self._stats[i] += torch.stack([loss.detach(), correct])
             h = out.detach()
+            outs.append(h)
 
-        logits = self.head(self.head_features(x))
+        if any(self.learns(i) for i in range(len(outs))):
+            # the head reads the layers as they are after this step's updates
+            features = self.head_features(x)
+        else:
+            # no layer changed: the outputs above are what a second pass would give (BatchNorm's
+            # running statistics then move once a step, not twice)
+            with torch.no_grad():
+                features = self.net.features_of(outs[self.goodness_from_layer :])
+        logits = self.head(features)
         head_loss = F.cross_entropy(logits, y)
         self._head_correct += (logits.detach().argmax(dim=1) == y).float().mean()
         head_opt.zero_grad(set_to_none=True)

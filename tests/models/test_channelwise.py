@@ -126,3 +126,13 @@ def test_a_layer_learns_only_in_its_first_layer_epochs():
     # and its optimizer stepped only then
     steps = [int(next(iter(opt.state.values()))["step"]) for opt in trainer.optimizers]
     assert steps == [3, 6, 6]
+
+
+def test_once_every_layer_is_frozen_the_head_reads_the_same_pass():
+    torch.manual_seed(0)
+    module = make_module(layer_epochs=[1, 1])
+    calls = []
+    module.net.layers[0].register_forward_hook(lambda *_: calls.append(module.current_epoch))
+    fit_one_epoch(module, synthetic(), epochs=2)
+    # 3 minibatches an epoch: two passes each while a layer learns (the layers', the head's), then one
+    assert calls.count(0) == 6 and calls.count(1) == 3
