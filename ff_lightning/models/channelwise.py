@@ -82,9 +82,17 @@ class ChannelwiseFFModule(LayerwiseModule):
     @torch.no_grad()
     def predict_goodness(self, x: torch.Tensor) -> torch.Tensor:
         """The class whose channels are most active, every layer's vote a log-softmax."""
-        acts = self.net.activities(x)[self.goodness_from_layer :]
+        return self._vote(self.net.activities(x)[self.goodness_from_layer :])
+
+    def _vote(self, acts: list[torch.Tensor]) -> torch.Tensor:
         votes = sum(F.log_softmax(self.class_goodness(h), dim=1) for h in acts)
         return votes.argmax(dim=1)
+
+    @torch.no_grad()
+    def predict_both(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both inference modes read the same layers: one pass for the two."""
+        acts = self.net.activities(x)[self.goodness_from_layer :]
+        return self._vote(acts), self.head(self.net.features_of(acts)).argmax(dim=1)
 
     @torch.no_grad()
     def head_features(self, x: torch.Tensor) -> torch.Tensor:

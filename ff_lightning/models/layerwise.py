@@ -144,10 +144,16 @@ class LayerwiseModule(L.LightningModule):
     def predict_head(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def predict_both(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The predicted classes in goodness and in head inference (a subclass whose two modes
+        read one pass computes it once)."""
+        return self.predict_goodness(x), self.predict_head(x)
+
     def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
         x, y = batch
-        self.metrics[f"{stage}_goodness"].update(self.predict_goodness(x), y)
-        self.metrics[f"{stage}_head"].update(self.predict_head(x), y)
+        by_goodness, by_head = self.predict_both(x)
+        self.metrics[f"{stage}_goodness"].update(by_goodness, y)
+        self.metrics[f"{stage}_head"].update(by_head, y)
 
     def _eval_epoch_end(self, stage: str) -> None:
         for mode in ("goodness", "head"):

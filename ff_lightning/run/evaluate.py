@@ -39,8 +39,9 @@ def load_checkpoint(path: Path) -> tuple[DictConfig, dict[str, Any]]:
 @torch.no_grad()
 def predictions(model: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Predicted classes per inference mode (a backprop model has one, reported under both)."""
-    if hasattr(model, "predict_goodness"):
-        return {"goodness": model.predict_goodness(x), "head": model.predict_head(x)}
+    if hasattr(model, "predict_both"):
+        by_goodness, by_head = model.predict_both(x)
+        return {"goodness": by_goodness, "head": by_head}
     pred = model(x).argmax(dim=1)
     return {"goodness": pred, "head": pred}
 

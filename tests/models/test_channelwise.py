@@ -136,3 +136,15 @@ def test_once_every_layer_is_frozen_the_head_reads_the_same_pass():
     fit_one_epoch(module, synthetic(), epochs=2)
     # 3 minibatches an epoch: two passes each while a layer learns (the layers', the head's), then one
     assert calls.count(0) == 6 and calls.count(1) == 3
+
+
+@pytest.mark.parametrize("layout", [{}, PUBLISHED])
+def test_both_inference_modes_from_one_pass_agree_with_each_alone(layout):
+    torch.manual_seed(0)
+    module = make_module(goodness_from_layer=1 if not layout else 2, **layout)
+    fit_one_epoch(module, synthetic())
+    module.eval()
+    x = torch.rand(50, 64)
+    by_goodness, by_head = module.predict_both(x)
+    assert torch.equal(by_goodness, module.predict_goodness(x))
+    assert torch.equal(by_head, module.predict_head(x))
