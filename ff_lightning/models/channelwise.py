@@ -23,7 +23,12 @@ from ff_lightning.algorithm.goodness import channelwise_loss, class_goodness
 from ff_lightning.algorithm.nets import FFConvNet, conv_features, image_shape
 from ff_lightning.declarations import check
 from ff_lightning.models.layerwise import LayerwiseModule, optimizer_factory
-from ff_lightning.models.settings import ChannelwiseSettings, check_channel_groups, check_conv
+from ff_lightning.models.settings import (
+    ChannelwiseSettings,
+    check_channel_groups,
+    check_conv,
+    check_layer_epochs,
+)
 
 # per-layer training statistics, summed over an epoch's steps: the layer's loss and the share of
 # images whose largest class goodness is the true class's
@@ -50,11 +55,7 @@ class ChannelwiseFFModule(LayerwiseModule):
                 f"model.goodness_from_layer must be between 0 and {len(hidden_dims) - 1} "
                 f"for {len(hidden_dims)} layers, got {s.goodness_from_layer}"
             )
-        if s.layer_epochs is not None and len(s.layer_epochs) != len(hidden_dims):
-            raise ValueError(
-                f"model.layer_epochs has {len(s.layer_epochs)} values but model.hidden_dims has "
-                f"{len(hidden_dims)} layers; give one count per layer or null"
-            )
+        check_layer_epochs(s.layer_epochs, len(hidden_dims))
         super().__init__(
             num_classes,
             len(hidden_dims),

@@ -240,6 +240,15 @@ def check_grouped(conv: dict[str, Any], channels: list[int], num_classes: int) -
             )
 
 
+def check_layer_epochs(layer_epochs: list[int] | None, num_layers: int) -> None:
+    """model.layer_epochs gives one count per layer, or is null."""
+    if layer_epochs is not None and len(layer_epochs) != num_layers:
+        raise ValueError(
+            f"model.layer_epochs has {len(layer_epochs)} values but model.hidden_dims has "
+            f"{num_layers} layers; give one count per layer or null"
+        )
+
+
 def check_negatives_per_image(per_image: int, num_classes: int) -> None:
     """An image has num_classes - 1 wrong labels to be shown with, each at most once."""
     if not 1 <= per_image < num_classes:

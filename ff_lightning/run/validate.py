@@ -25,6 +25,7 @@ from ff_lightning.models.settings import (
     FFSettings,
     check_channel_groups,
     check_conv,
+    check_layer_epochs,
     check_negatives_per_image,
 )
 
@@ -227,12 +228,10 @@ def validate_config(cfg: DictConfig) -> None:
                 f"threshold.multipliers has {len(multipliers)} values but model.hidden_dims has "
                 f"{len(dims)} layers; give one multiplier per layer"
             )
-        layer_epochs = cfg.model.get("layer_epochs")
-        if layer_epochs is not None and len(layer_epochs) != len(dims):
-            raise UserInputError(
-                f"model.layer_epochs has {len(layer_epochs)} values but model.hidden_dims has "
-                f"{len(dims)} layers; give one count per layer or null"
-            )
+        try:
+            check_layer_epochs(cfg.model.get("layer_epochs"), len(dims))
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from None
     for key in ("flush_denormal", "overwrite", "test"):
         flag = cfg.get(key, True)
         if not isinstance(flag, bool):
