@@ -128,9 +128,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         write_results(results_path, results)
         if logger:
             log_weights(logger, results["weights"], results["epochs_completed"])
-    except (SystemExit, KeyboardInterrupt, Interrupted):
+    except BaseException as exc:
         if record.received is None:
             raise
+        if not isinstance(exc, (SystemExit, KeyboardInterrupt, Interrupted)):
+            # raised by Lightning's own shutdown after the signal (its on_exception hooks, the
+            # loggers' finalize): the run still stopped on the signal, and is recorded so
+            name = signal.Signals(record.received).name
+            log.warning("while stopping on %s: %s: %s", name, type(exc).__name__, exc)
         epochs = trainer.current_epoch
         if rank_zero:
             write_results(results_path, interrupted_results(cfg, record.received, epochs, summary, started))

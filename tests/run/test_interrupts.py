@@ -8,6 +8,7 @@ import signal
 import time
 from pathlib import Path
 
+import lightning.pytorch as L
 import pytest
 import torch
 
@@ -54,7 +55,7 @@ def test_sigterm_is_recorded_and_the_run_resumes_with_its_history(tmp_path):
     assert "seed: 0" in (run / ".hydra" / "config.yaml").read_text()
 
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM, log.read_text()[-3000:]
     stopped = json.loads((run / "results.json").read_text())
     assert stopped["status"] == "interrupted" and stopped["signal"] == "SIGTERM" and stopped["seed"] == 0
     done = stopped["epochs_completed"]
@@ -79,10 +80,29 @@ def test_ctrl_c_exits_130_and_is_recorded(tmp_path):
     proc = _start([*LONG, f"hydra.run.dir={run}"], log)
     _wait_for_checkpoint(proc, run, log, epoch=0)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=120) == 128 + signal.SIGINT
+    assert proc.wait(timeout=120) == 128 + signal.SIGINT, log.read_text()[-3000:]
     results = json.loads((run / "results.json").read_text())
     assert results["status"] == "interrupted" and results["signal"] == "SIGINT"
     assert "Traceback" not in log.read_text()
+
+
+class FailsWhileStopping(L.Callback):
+    """Raises from Lightning's on_exception hook, as a logger or callback may while the run stops."""
+
+    def on_exception(self, trainer: L.Trainer, module: L.LightningModule, exception: BaseException) -> None:
+        raise RuntimeError("failed while stopping")
+
+
+@pytest.mark.slow
+def test_an_error_while_lightning_stops_on_ctrl_c_still_exits_130_and_is_recorded(tmp_path):
+    run, log = tmp_path / "run", tmp_path / "run.log"
+    fails = f"+callbacks.fails._target_={__name__}.FailsWhileStopping"
+    proc = _start([*LONG, fails, f"hydra.run.dir={run}"], log)
+    _wait_for_checkpoint(proc, run, log, epoch=0)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 128 + signal.SIGINT, log.read_text()[-3000:]
+    assert json.loads((run / "results.json").read_text())["status"] == "interrupted"
+    assert "while stopping on SIGINT: RuntimeError: failed while stopping" in log.read_text()
 
 
 @pytest.mark.slow
@@ -94,7 +114,7 @@ def test_a_resume_from_a_checkpoint_written_at_a_validation_keeps_one_time_per_e
     proc = _start([*every2, f"hydra.run.dir={run}"], log)
     _wait_for_checkpoint(proc, run, log, epoch=3)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM, log.read_text()[-3000:]
     saved, total, resumed, results = _resume(every2, run)
     # one training time per epoch, each an epoch's (a fraction of a second here), none spanning
     # the process's life
