@@ -34,6 +34,7 @@ from ff_lightning.analysis.runs import (
     Loaded,
     by_model,
     fixed_settings,
+    fold_confounded,
     load_runs,
     mean_weights,
     run_at_chance,
@@ -48,6 +49,7 @@ from ff_lightning.analysis.tables import (
     corruption_means,
     corruption_table,
     markdown_table,
+    runs_table,
     summarise,
 )
 from ff_lightning.errors import UserInputError, refuse
@@ -98,7 +100,7 @@ def build_report(
     figures: list[Path] = []
     # each run's resolved config is read once, for all the tables
     per_run = run_settings(runs)
-    keys = sweep_keys(sweep_dir, runs, per_run) or ["model"]
+    keys, per_run = fold_confounded(sweep_keys(sweep_dir, runs, per_run) or ["model"], per_run)
     caption = fixed_settings(runs)
     parts += ["", f"Settings every run shared ({caption.removeprefix('fixed: ')}) are not repeated below."]
     for key in keys:
@@ -148,6 +150,15 @@ def build_report(
     if groups and plot_history(groups, fig, caption):
         figures.append(fig)
         parts += ["", f"![validation error against the epoch]({fig.name})"]
+    parts += [
+        "",
+        "## Runs",
+        "",
+        "Each run's own figures, from its results.json: the error at each training budget it "
+        "validated at, at the end of training, and on the test set.",
+        "",
+        runs_table(runs, per_run, keys),
+    ]
     if groups:
         parts += ["", "## Weights"]
         models = by_model(runs)

@@ -125,6 +125,39 @@ def sweep_keys(sweep_dir: Path, runs: list[dict[str, Any]], per_run: list[dict[s
     return declared_sweep(sweep_dir) or swept_keys(runs, per_run)
 
 
+def fold_confounded(keys: list[str], per_run: list[dict[str, str]]) -> tuple[list[str], list[dict[str, str]]]:
+    """Swept keys whose values come one-to-one with an earlier key's (threshold.start=0.5 only
+    ever with threshold=pyramid) cannot be told apart by these runs: they get no table of their
+    own, and their values are written beside the earlier key's (`pyramid (threshold.end=1.0
+    threshold.start=0.5)`). The model is never folded: it pairs FF with its backprop twin."""
+    kept: list[str] = []
+    followers: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        lead = next(
+            (
+                o
+                for o in kept
+                if "model" not in (o, key) and _follows(per_run, key, o) and _follows(per_run, o, key)
+            ),
+            None,
+        )
+        if lead is None:
+            kept.append(key)
+        else:
+            followers[lead].append(key)
+    if not followers:
+        return keys, per_run
+    folded = []
+    for values in per_run:
+        values = dict(values)
+        for lead, keys_of in followers.items():
+            extra = [f"{k}={values[k]}" for k in keys_of if k in values]
+            if extra:
+                values[lead] = f"{values.get(lead, '(default)')} ({' '.join(extra)})"
+        folded.append(values)
+    return kept, folded
+
+
 def _follows(per_run: list[dict[str, str]], key: str, other: str) -> bool:
     """Whether each value of `other` comes with a single value of `key` in every run."""
     seen: dict[str, str] = {}

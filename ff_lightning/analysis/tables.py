@@ -1,11 +1,13 @@
-"""The report's markdown tables: test errors per swept setting (mean +- std over seeds), layer
-activity, and errors on corrupted images."""
+"""The report's markdown tables: test errors per swept setting (mean +- std over seeds), each
+run's own figures, layer activity, and errors on corrupted images."""
 
 import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ff_lightning.analysis.comparison import BUDGETS, measures
+from ff_lightning.analysis.comparison import MODES as INFERENCE
 from ff_lightning.analysis.runs import MODES, run_at_chance, setting_label
 from ff_lightning.run.results import read_results
 
@@ -57,6 +59,37 @@ def markdown_table(key: str, rows: list[dict[str, Any]]) -> str:
 
 
 # what each FF layer's last training epoch says about its units (results.json's "metrics"):
+def _pair(measured: dict[str, float], key: str) -> str:
+    """`goodness / head` of one measure (`val@5`, `val`, `test`) of a run's measures()."""
+    values = [measured.get(f"{key}/{mode}") for mode in INFERENCE]
+    return " / ".join("n/a" if v is None else f"{v:.2f}" for v in values)
+
+
+def runs_table(runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]) -> str:
+    """One row per run, every figure the means and comparisons are made of: its setting and seed,
+    its validation error at each budget it validated at, at the end, its test error, its epochs and
+    its training + validation time (summed over every process of a resumed run)."""
+    measured = [measures(run) for run in runs]
+    validated = {int(k.split("@")[1].split("/")[0]) for m in measured for k in m if k.startswith("val@")}
+    budgets = [e for e in BUDGETS if e in validated]
+    head = [f"validation, epoch {e}" for e in budgets] + ["validation, end", "test"]
+    lines = [
+        "| setting | seed | status | "
+        + " | ".join(f"{h} (goodness / head, %)" for h in head)
+        + " | epochs | time (min) |",
+        "| --- | --- | --- |" + " --- |" * (len(head) + 2),
+    ]
+    for run, values, m in zip(runs, per_run, measured, strict=True):
+        cells = [_pair(m, key) for key in [*(f"val@{e}" for e in budgets), "val", "test"]]
+        seconds = sum(run.get("epoch_seconds") or []) + sum(run.get("validation_seconds") or [])
+        lines.append(
+            f"| {setting_label(values, keys)} | {run.get('seed', 'n/a')} | {run.get('status', 'n/a')} | "
+            + " | ".join(cells)
+            + f" | {run.get('epochs_completed', 'n/a')} | {seconds / 60:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 # the share saturated on positive data, and the positive and negative goodness over its theta
 ACTIVITY = {
     "saturated": "saturated units on positive data (%)",

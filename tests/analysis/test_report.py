@@ -404,3 +404,33 @@ def test_a_resumed_run_is_the_same_setting_as_one_that_ran_through():
         for option, how in started
     ]
     assert swept_keys(runs) == ["threshold"]
+
+
+def test_every_run_gets_a_row_with_its_own_figures(sweep):
+    for i, run in enumerate(sorted(sweep.glob("[0-3]/results.json"))):
+        results = json.loads(run.read_text())
+        results |= {"epochs_completed": 5, "epoch_seconds": [60.0] * 5, "validation_seconds": [6.0]}
+        results["val_history"] = [{"epoch": 5, "val/error_goodness": 1.0 + i, "val/error_head": 2.0 + i}]
+        run.write_text(json.dumps(results))
+    text, _ = build_report(sweep)
+    rows = text[text.index("## Runs") :].split("\n## ")[0]
+    assert "| setting | seed | status | validation, epoch 5 (goodness / head, %) |" in rows
+    # validation at epoch 5 | at the end | test | epochs | minutes
+    constant = "| threshold=constant ff_mlp | 1 | completed | 2.00 / 3.00 | n/a / n/a | 4.00 / 5.00 | 5 | 5.1"
+    diverged = "| threshold=pyramid ff_mlp | 1 | diverged | 4.00 / 5.00 | n/a / n/a | n/a / n/a | 5 | 5.1"
+    assert constant in rows and diverged in rows
+
+
+def test_settings_swept_together_get_one_table(tmp_path):
+    # the pyramid's start and end are set with it, and only with it: these runs cannot tell them apart
+    for i, (threshold, error) in enumerate([("constant", 2.0), ("pyramid", 1.5), ("constant", 3.0)]):
+        fake_run(tmp_path / str(i), "completed", i, threshold, error)
+        if threshold == "pyramid":
+            results = json.loads((tmp_path / str(i) / "results.json").read_text())
+            results["overrides"] += ["threshold.start=0.5", "threshold.end=1.0"]
+            (tmp_path / str(i) / "results.json").write_text(json.dumps(results))
+    text, figures = build_report(tmp_path)
+    assert "## threshold.start" not in text and "## threshold.end" not in text and "heatmap" not in text
+    assert "| pyramid (threshold.end=1.0 threshold.start=0.5) | 1.50 | 2.50 | 1 | 0 |" in text
+    assert "| constant | 2.50 +- 0.71 | 3.50 +- 0.71 | 2 | 0 |" in text
+    assert {f.name for f in figures} == {"error_by_threshold.png", "weights.png", "weight_histograms.png"}
