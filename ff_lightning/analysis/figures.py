@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ff_lightning.analysis.runs import MODES, run_at_chance
+from ff_lightning.analysis.runs import SPLITS, error_keys, run_at_chance
 from ff_lightning.analysis.tables import ACTIVITY, activity_layers, activity_values
 from ff_lightning.run.results import write_atomic
 
@@ -58,15 +58,18 @@ def _seeds_phrase(counts: list[int], pooled: bool = False) -> str:
     return f"mean +- std over {spread} {'runs' if pooled else 'seeds'}{bars}"
 
 
-def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, pooled: bool = False) -> None:
-    """Mean test error per value of `key`, both inference modes. A value whose every completed
-    run ended at chance level in a mode has no mean: its bar is drawn hatched at the chance
-    level and labelled, never left empty."""
+def plot_errors(
+    key: str, rows: list[dict[str, Any]], path: Path, caption: str, pooled: bool = False, split: str = "test"
+) -> None:
+    """Mean error on `split` per value of `key` (summarise()'s rows), both inference modes. A
+    value whose every completed run ended at chance level in a mode has no mean: its bar is drawn
+    hatched at the chance level and labelled, never left empty."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 2), 4.2))
     width = 0.38
-    counts = [len(r[mode]) for r in rows for mode in MODES]
-    for j, (mode, label) in enumerate(zip(MODES, ("goodness", "head"), strict=True)):
+    modes = error_keys(split)
+    counts = [len(r[mode]) for r in rows for mode in modes]
+    for j, (mode, label) in enumerate(zip(modes, ("goodness", "head"), strict=True)):
         means = [statistics.mean(r[mode]) if r[mode] else float("nan") for r in rows]
         # a bar's spread only where there are seeds to spread
         stds = [statistics.stdev(r[mode]) if len(r[mode]) > 1 else 0.0 for r in rows]
@@ -82,8 +85,8 @@ def plot_errors(key: str, rows: list[dict[str, Any]], path: Path, caption: str, 
                 ax.annotate("chance", (x, chance), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(rows)), [r["value"] for r in rows], rotation=20)
     ax.set_xlabel(key)
-    ax.set_ylabel("test error (%)")
-    ax.set_title(f"test error by {key} ({_seeds_phrase(counts, pooled)})", fontsize=10)
+    ax.set_ylabel(f"{SPLITS[split]} error (%)")
+    ax.set_title(f"{SPLITS[split]} error by {key} ({_seeds_phrase(counts, pooled)})", fontsize=10)
     ax.legend()
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     _caption(fig, caption)
@@ -242,12 +245,19 @@ def heatmap_cells(
 
 
 def plot_heatmap(
-    runs: list[dict[str, Any]], per_run: list[dict[str, str]], rows: str, cols: str, path: Path, caption: str
+    runs: list[dict[str, Any]],
+    per_run: list[dict[str, str]],
+    rows: str,
+    cols: str,
+    path: Path,
+    caption: str,
+    split: str = "test",
 ) -> None:
-    """Test error over two swept settings, one panel per inference mode, each cell annotated."""
+    """The error on `split` over two swept settings, one panel per inference mode, each cell
+    annotated."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.4), squeeze=False)
-    for ax, mode in zip(axes[0], MODES, strict=True):
+    for ax, mode in zip(axes[0], error_keys(split), strict=True):
         row_values, col_values, means, counts = heatmap_cells(runs, per_run, rows, cols, mode)
         grid = [[float("nan") if v is None else v for v in line] for line in means]
         image = ax.imshow(grid, cmap="viridis_r", aspect="auto")
@@ -259,7 +269,7 @@ def plot_heatmap(
             for j, value in enumerate(line):
                 text = "n/a" if value is None else f"{value:.2f}\n({counts[i][j]})"
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
-        ax.set_title(f"{mode.removeprefix('test/')} (%): mean (runs)")
+        ax.set_title(f"{SPLITS[split]} error, {mode.split('_')[-1]} (%): mean (runs)")
         fig.colorbar(image, ax=ax)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     _caption(fig, caption)

@@ -3,9 +3,11 @@
     python -m ff_lightning.report SWEEP_DIR [--out DIR] [--no-wandb]
 
 Reads every results.json under SWEEP_DIR, writes report.md (one markdown table per swept
-setting: mean +- std over seeds of the test error in both inference modes, runs, diverged runs,
-runs at chance level; none for a config group that a swept option merely switches on) and PNG
-plots, and prints the tables. Job folders without a readable results.json count as failed. Runs
+setting: mean +- std over seeds of the test error in both inference modes, or of the validation
+error where no run measured the test set, runs, diverged runs, runs at chance level; none for a
+config group that a swept option merely switches on; each setting against the baseline with its
+95 % interval and verdict per training budget; every run's own figures) and PNG plots, and prints
+the tables. Job folders without a readable results.json count as failed. Runs
 that diverged or ended at chance level are counted apart and left out of the means. When the
 runs logged to W&B, the figures and tables go to a W&B run in the sweep's group as well.
 """
@@ -29,12 +31,14 @@ from ff_lightning.analysis.figures import (
     plot_weights,
 )
 from ff_lightning.analysis.runs import (
-    MODES,
+    SPLITS,
     TWINS,
     Loaded,
     by_model,
+    error_keys,
     fixed_settings,
     fold_confounded,
+    judged_split,
     load_runs,
     mean_weights,
     run_at_chance,
@@ -83,7 +87,11 @@ def build_report(
     if not runs and not failed:
         raise UserInputError(f"no results.json under {sweep_dir}")
     n_div = sum(r.get("status") == "diverged" for r in runs)
-    n_chance = sum(r.get("status") == "completed" and any(run_at_chance(r, m) for m in MODES) for r in runs)
+    split = judged_split(runs)
+    name = SPLITS[split]
+    n_chance = sum(
+        r.get("status") == "completed" and any(run_at_chance(r, m) for m in error_keys(split)) for r in runs
+    )
     total = len(runs) + len(failed)
     parts = [
         f"# Report: {sweep_dir}",
@@ -93,8 +101,10 @@ def build_report(
         "an inference mode.",
         "",
         "Each mean leaves out diverged runs and the runs at chance level in that inference mode "
-        "(a test error no better than always answering the most frequent class); the tables count them.",
+        f"(a {name} error no better than always answering the most frequent class); the tables count them.",
     ]
+    if split == "val":
+        parts += ["", "No run measured the test set (test=false): the tables give the validation error."]
     if failed:
         parts += ["", "Failed runs: " + ", ".join(str(p) for p in failed)]
     figures: list[Path] = []
@@ -104,14 +114,14 @@ def build_report(
     caption = fixed_settings(runs)
     parts += ["", f"Settings every run shared ({caption.removeprefix('fixed: ')}) are not repeated below."]
     for key in keys:
-        rows = summarise(runs, per_run, key)
-        parts += ["", f"## {key}", "", markdown_table(key, rows)]
+        rows = summarise(runs, per_run, key, split)
+        parts += ["", f"## {key}", "", markdown_table(key, rows, split)]
         fig = out_dir / f"error_by_{file_part(key)}.png"
         others = [k for k in keys if k != key]
         pooled = f"; pooled over {', '.join(others)}" if others else ""
-        plot_errors(key, rows, fig, caption + pooled, pooled=bool(others))
+        plot_errors(key, rows, fig, caption + pooled, pooled=bool(others), split=split)
         figures.append(fig)
-        parts += ["", f"![test error by {key}]({fig.name})"]
+        parts += ["", f"![{name} error by {key}]({fig.name})"]
     if len(keys) >= 2:
         # the first two swept settings against each other (the rest pooled)
         rows_key, cols_key = keys[0], keys[1]
@@ -124,9 +134,10 @@ def build_report(
             cols_key,
             fig,
             caption + (f"; pooled over {', '.join(others)}" if others else ""),
+            split,
         )
         figures.append(fig)
-        parts += ["", f"## {rows_key} by {cols_key}", "", f"![test error heatmap]({fig.name})"]
+        parts += ["", f"## {rows_key} by {cols_key}", "", f"![{name} error heatmap]({fig.name})"]
 
     groups = variants(runs, per_run, keys)
     if len(groups) >= 2:

@@ -11,6 +11,19 @@ from omegaconf import OmegaConf
 from ff_lightning.run.results import read_results
 
 MODES = ("test/error_goodness", "test/error_head")
+# how a report names the split its tables and figures give the error of
+SPLITS = {"test": "test", "val": "validation"}
+
+
+def error_keys(split: str) -> tuple[str, str]:
+    """results.json's keys of a split's error in both inference modes: `test/error_goodness`..."""
+    return (f"{split}/error_goodness", f"{split}/error_head")
+
+
+def judged_split(runs: list[dict[str, Any]]) -> str:
+    """The split a sweep's runs are summarised on: the test set, or, where none of them ran it
+    (test=false: a screen on the validation split), the validation split."""
+    return "test" if any(r.get(key) is not None for r in runs for key in MODES) else "val"
 
 
 # not settings of a run: its seed, its folders, and how it was started (a resumed run, one that
@@ -169,8 +182,9 @@ def _follows(per_run: list[dict[str, str]], key: str, other: str) -> bool:
 
 
 def run_at_chance(run: dict[str, Any], mode: str) -> bool:
-    """Whether the run's error in this inference mode (test/error_goodness) is at chance level."""
-    return bool((run.get("at_chance") or {}).get(mode.removeprefix("test/error_")))
+    """Whether the run's error in this inference mode (test/error_goodness, val/error_head) is at
+    chance level, as the run judged it on the split it was measured on."""
+    return bool((run.get("at_chance") or {}).get(mode.split("/error_")[-1]))
 
 
 # each FF model and its backprop twin (the same layers), whose weights the report compares

@@ -1,4 +1,4 @@
-"""The report's markdown tables: test errors per swept setting (mean +- std over seeds), each
+"""The report's markdown tables: errors per swept setting (mean +- std over seeds), each
 run's own figures, layer activity, and errors on corrupted images."""
 
 import statistics
@@ -8,7 +8,7 @@ from typing import Any
 
 from ff_lightning.analysis.comparison import BUDGETS, measures
 from ff_lightning.analysis.comparison import MODES as INFERENCE
-from ff_lightning.analysis.runs import MODES, run_at_chance, setting_label
+from ff_lightning.analysis.runs import SPLITS, error_keys, run_at_chance, setting_label
 from ff_lightning.run.results import read_results
 
 
@@ -20,8 +20,11 @@ def mean_std(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.2f} +- {statistics.stdev(xs):.2f}"
 
 
-def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
-    """One row per value of `key`; `per_run` is run_settings(runs)."""
+def summarise(
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: str, split: str = "test"
+) -> list[dict[str, Any]]:
+    """One row per value of `key`, the error on `split` (test, val); `per_run` is
+    run_settings(runs)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run, values in zip(runs, per_run, strict=True):
         groups[values.get(key, "(default)")].append(run)
@@ -35,7 +38,7 @@ def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: st
         }
         chances = [r["chance_error"] for r in done if r.get("chance_error") is not None]
         row["chance_error"] = statistics.mean(chances) if chances else None
-        for mode in MODES:
+        for mode in error_keys(split):
             chance = [r for r in done if run_at_chance(r, mode)]
             row[f"{mode} at chance"] = len(chance)
             row[mode] = [r[mode] for r in done if r.get(mode) is not None and r not in chance]
@@ -43,16 +46,18 @@ def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: st
     return rows  # in the sweep's order, as the user listed the values
 
 
-def markdown_table(key: str, rows: list[dict[str, Any]]) -> str:
+def markdown_table(key: str, rows: list[dict[str, Any]], split: str = "test") -> str:
+    """summarise()'s rows of the same split."""
+    name, modes = SPLITS[split], error_keys(split)
     lines = [
-        f"| {key} | test error, goodness (%) | test error, head (%) | runs | diverged "
+        f"| {key} | {name} error, goodness (%) | {name} error, head (%) | runs | diverged "
         "| at chance (goodness / head) |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        chance = " / ".join(str(r.get(f"{mode} at chance", 0)) for mode in MODES)
+        chance = " / ".join(str(r.get(f"{mode} at chance", 0)) for mode in modes)
         lines.append(
-            f"| {r['value']} | {mean_std(r[MODES[0]])} | {mean_std(r[MODES[1]])} "
+            f"| {r['value']} | {mean_std(r[modes[0]])} | {mean_std(r[modes[1]])} "
             f"| {r['runs']} | {r['diverged']} | {chance} |"
         )
     return "\n".join(lines)

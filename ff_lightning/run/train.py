@@ -266,10 +266,12 @@ def finished_results(
         results[key] = None if fit.diverged else fit.metrics.get(key)
     # no better than always answering the most frequent class: a finding (tanh at theta =
     # units), not a fault, and the report keeps such runs out of its means
-    test_labels = datamodule.splits["test"][1]
-    results["chance_error"] = round(chance_error(test_labels, datamodule.num_classes), 4)
+    # judged on the test set, or on the validation split in a run without it (test=false)
+    split = "test" if cfg.get("test", True) or not datamodule.val_size else "val"
+    labels = datamodule.splits[split][1]
+    results["chance_error"] = round(chance_error(labels, datamodule.num_classes), 4)
     results["at_chance"] = {
-        mode: at_chance(results[f"test/error_{mode}"], results["chance_error"], len(test_labels))
+        mode: at_chance(results[f"{split}/error_{mode}"], results["chance_error"], len(labels))
         for mode in ("goodness", "head")
     }
     results["metrics"] = fit.metrics

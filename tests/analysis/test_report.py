@@ -434,3 +434,20 @@ def test_settings_swept_together_get_one_table(tmp_path):
     assert "| pyramid (threshold.end=1.0 threshold.start=0.5) | 1.50 | 2.50 | 1 | 0 |" in text
     assert "| constant | 2.50 +- 0.71 | 3.50 +- 0.71 | 2 | 0 |" in text
     assert {f.name for f in figures} == {"error_by_threshold.png", "weights.png", "weight_histograms.png"}
+
+
+def test_a_sweep_without_the_test_set_is_summarised_on_the_validation_split(tmp_path):
+    # test=false: a screen judged on the validation split, where a setting may sit at chance
+    for i, (threshold, error, chance) in enumerate([("constant", 2.0, False), ("pyramid", 89.0, True)]):
+        fake_run(tmp_path / str(i), "completed", 0, threshold, None)
+        results = json.loads((tmp_path / str(i) / "results.json").read_text())
+        results |= {"val/error_goodness": error, "val/error_head": 3.0, "chance_error": 88.65}
+        results["at_chance"] = {"goodness": chance, "head": False}
+        (tmp_path / str(i) / "results.json").write_text(json.dumps(results))
+    text, _ = build_report(tmp_path)
+    assert "No run measured the test set (test=false): the tables give the validation error." in text
+    assert "| threshold | validation error, goodness (%) | validation error, head (%) |" in text
+    assert "| constant | 2.00 | 3.00 | 1 | 0 | 0 / 0 |" in text
+    assert "| pyramid | n/a | 3.00 | 1 | 0 | 1 / 0 |" in text
+    assert "1 completed at chance level" in text
+    assert "![validation error by threshold](error_by_threshold.png)" in text

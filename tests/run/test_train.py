@@ -75,6 +75,11 @@ def test_a_run_at_chance_level_is_marked_so(tmp_path, caplog):
     assert results["at_chance"] == {"goodness": True, "head": False}
     assert results["chance_error"] == pytest.approx(89.0)  # the synthetic test set's commonest class
     assert "(goodness at chance level)" in caplog.text
+    # without the test set (a screen on the validation split), judged on the validation split
+    screen = train(
+        compose_cfg(tiny_overrides("activation=tanh", "trainer.max_epochs=1", "test=false"), tmp_path / "v")
+    )
+    assert screen["test/error_goodness"] is None and screen["at_chance"] == {"goodness": True, "head": False}
 
 
 def test_whole_step_setting_trains_the_weights_of_the_per_layer_steps(tmp_path, caplog):
