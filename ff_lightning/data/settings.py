@@ -17,6 +17,7 @@ from ff_lightning.errors import UserInputError
 _SOME = Number(integer=True, low=0, open_low=True, nullable=True)
 # how an IMDb review's word vectors become one vector (data/text.py)
 POOLINGS = ("mean", "tfidf")
+FEATURES = ("words", "doc2vec", "both")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,13 @@ class VectorSettings:
     seed: int = setting(0, NON_NEGATIVE_INT)
     use_unsup: bool = False
     pooling: str = setting("mean", words=POOLINGS)
+    # a review's vector: the pooled word vectors (words), a PV-DBOW paragraph vector (doc2vec), or
+    # the two side by side (both)
+    features: str = setting("words", words=FEATURES)
+    # the paragraph vectors' size and epochs; window, min_count, negative, seed, workers and
+    # use_unsup are shared with the word vectors
+    doc_dim: int = setting(100, POSITIVE_INT)
+    doc_epochs: int = setting(20, POSITIVE_INT)
     # a KeyedVectors file (.kv/.model: gensim's own format; .bin / .txt / .vec: word2vec format)
     # used instead of training Word2Vec
     pretrained: str | None = None

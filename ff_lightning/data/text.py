@@ -1,7 +1,9 @@
-"""Reviews to fixed-size vectors: tokenising, gensim Word2Vec, (TF-IDF weighted) means, and a disk cache.
+"""Reviews to fixed-size vectors: tokenising, gensim Word2Vec and its (TF-IDF weighted) means,
+gensim Doc2Vec's PV-DBOW paragraph vectors, and a disk cache.
 
-Word2Vec learns only from training reviews (and, when asked, the unlabelled ones): the test
-reviews are tokenised after the vectors exist and only ever looked up in them.
+Word2Vec and Doc2Vec learn only from training reviews (and, when asked, the unlabelled ones): the
+test reviews are tokenised after the vectors exist and are only ever looked up in them (words) or
+inferred against the frozen model (paragraph vectors).
 """
 
 import hashlib
@@ -41,7 +43,8 @@ def tokenise(review: str) -> list[str]:
 def word_key(settings: VectorSettings, source_id: str) -> str:
     """The cache key of the word vectors: the data, the tokeniser and every Word2Vec setting."""
     fields = asdict(settings)
-    del fields["pooling"], fields["workers"]
+    for review_level in ("pooling", "workers", "features", "doc_dim", "doc_epochs"):
+        del fields[review_level]
     if settings.pretrained is not None:
         path = Path(settings.pretrained).expanduser().resolve()
         # the file, not the Word2Vec settings, decides the vectors
@@ -51,9 +54,27 @@ def word_key(settings: VectorSettings, source_id: str) -> str:
     return _digest({"source": source_id, "tokenizer": TOKENIZER_VERSION, **fields})
 
 
+def doc_key(settings: VectorSettings, source_id: str) -> str:
+    """The cache key of the Doc2Vec model: the data, the tokeniser and its settings."""
+    fields = {
+        "doc2vec": "dbow",
+        "dim": settings.doc_dim,
+        "epochs": settings.doc_epochs,
+        **{k: getattr(settings, k) for k in ("window", "min_count", "negative", "seed", "use_unsup")},
+        "workers_deterministic": settings.workers == 1,
+    }
+    return _digest({"source": source_id, "tokenizer": TOKENIZER_VERSION, **fields})
+
+
 def review_key(settings: VectorSettings, source_id: str) -> str:
-    """The cache key of the review vectors: the word vectors' and the pooling."""
-    return _digest({"words": word_key(settings, source_id), "pooling": settings.pooling})
+    """The cache key of the review vectors: the word vectors' and the pooling, the Doc2Vec
+    model's, or both."""
+    if settings.features == "words":  # the key the word vectors alone always had
+        return _digest({"words": word_key(settings, source_id), "pooling": settings.pooling})
+    fields: dict[str, Any] = {"features": settings.features, "doc": doc_key(settings, source_id)}
+    if settings.features == "both":
+        fields |= {"words": word_key(settings, source_id), "pooling": settings.pooling}
+    return _digest(fields)
 
 
 def _digest(fields: dict[str, Any]) -> str:
@@ -121,6 +142,76 @@ def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
     return model.wv
 
 
+def train_doc2vec(corpus: Sequence[list[str]], settings: VectorSettings):
+    """A gensim Doc2Vec in PV-DBOW mode (dm=0: each review's vector predicts its words), one tag
+    per review of the corpus, a log line after each epoch."""
+    from gensim.models.callbacks import CallbackAny2Vec
+    from gensim.models.doc2vec import Doc2Vec, TaggedDocument
+
+    class EpochLines(CallbackAny2Vec):
+        def __init__(self) -> None:
+            self.epoch, self.start = 0, time.perf_counter()
+
+        def on_epoch_end(self, model: Doc2Vec) -> None:
+            self.epoch += 1
+            seconds = time.perf_counter() - self.start
+            log.info("IMDb Doc2Vec: epoch %d/%d, %.0f s", self.epoch, settings.doc_epochs, seconds)
+
+    logging.getLogger("gensim").setLevel(logging.WARNING)
+    return Doc2Vec(
+        documents=[TaggedDocument(words, [i]) for i, words in enumerate(corpus)],
+        dm=0,
+        vector_size=settings.doc_dim,
+        window=settings.window,
+        min_count=settings.min_count,
+        negative=settings.negative,
+        epochs=settings.doc_epochs,
+        workers=settings.workers,
+        seed=settings.seed,
+        hashfxn=_stable_hash,
+        callbacks=[EpochLines()],
+    )
+
+
+def infer_doc_vectors(model, docs: Sequence[list[str]], seed: int) -> np.ndarray:
+    """Each document's paragraph vector, inferred against the frozen model (its words and output
+    weights are not updated), every document the same way, training reviews as test ones.
+
+    gensim's infer_vector starts each vector from Python's hash() of its text, which changes from
+    process to process, and draws its negative samples from the model's running generator, so a
+    vector depends on the documents inferred before it. Here both come from a stable hash of the
+    document's own words (and `seed`): a review's vector is the same in every process, in any
+    order, from a trained or a loaded model."""
+    from gensim.models.doc2vec_inner import train_document_dbow
+
+    size, epochs = model.dv.vector_size, model.epochs
+    alpha_step = (model.alpha - model.min_alpha) / max(epochs - 1, 1)
+    work = np.zeros(model.layer1_size, dtype=np.float32)
+    lockf = np.ones(1, dtype=np.float32)
+    out = np.empty((len(docs), size), dtype=np.float32)
+    for i, words in enumerate(docs):
+        text_hash = _stable_hash(" ".join(words))
+        start = np.random.Generator(np.random.SFC64(text_hash))
+        vector = ((start.random(size).astype(np.float32) - 0.5) / size).reshape(1, size)
+        model.random = np.random.RandomState((text_hash + seed) % 2**32)
+        alpha = model.alpha
+        for _ in range(epochs):
+            train_document_dbow(
+                model,
+                words,
+                [0],
+                alpha,
+                work,
+                learn_words=False,
+                learn_hidden=False,
+                doctag_vectors=vector,
+                doctags_lockf=lockf,
+            )
+            alpha -= alpha_step
+        out[i] = vector[0]
+    return out
+
+
 def load_pretrained(path: str):
     from gensim.models import KeyedVectors
 
@@ -170,6 +261,61 @@ def _save_atomic(obj: Any, path: Path, save: Callable[[Any, str], None]) -> None
     os.replace(tmp, path)
 
 
+def word_vectors(settings: VectorSettings, sid: str, cache_root: Path, corpus: list[list[str]], info: dict):
+    """The word vectors: pretrained, from the cache, or Word2Vec trained on `corpus` (training and
+    unlabelled reviews) and cached. `info` gets the time and the cache state."""
+    words_path = cache_root / f"word2vec-{word_key(settings, sid)}.kv"
+    t0 = time.perf_counter()
+    if settings.pretrained is not None:
+        wv = load_pretrained(settings.pretrained)
+        log.info("IMDb word vectors: pretrained %s (%d words)", settings.pretrained, len(wv))
+    elif words_path.is_file():
+        from gensim.models import KeyedVectors
+
+        wv = KeyedVectors.load(str(words_path))
+        info["cache"] = "words"
+        log.info("IMDb word vectors: cache hit %s (Word2Vec training skipped)", words_path)
+    else:
+        log.info(
+            "IMDb Word2Vec: training on %d reviews (%d dims, %d epochs)",
+            len(corpus),
+            settings.dim,
+            settings.epochs,
+        )
+        wv = train_word2vec(corpus, settings)
+        # separately=[]: one file, so that the rename below moves all of it
+        _save_atomic(wv, words_path, lambda kv, p: kv.save(p, separately=[]))
+        info["word2vec_file"] = str(words_path)
+    info["word2vec_seconds"] = time.perf_counter() - t0
+    info["vocabulary"] = len(wv)
+    return wv
+
+
+def doc2vec_model(settings: VectorSettings, sid: str, cache_root: Path, corpus: list[list[str]], info: dict):
+    """The Doc2Vec model: from the cache, or trained on `corpus` (training and unlabelled
+    reviews) and cached. `info` gets the time and the cache state."""
+    from gensim.models.doc2vec import Doc2Vec
+
+    path = cache_root / f"doc2vec-{doc_key(settings, sid)}.model"
+    t0 = time.perf_counter()
+    if path.is_file():
+        model = Doc2Vec.load(str(path))
+        info["cache"] = "doc2vec" if info["cache"] == "miss" else f"{info['cache']}+doc2vec"
+        log.info("IMDb Doc2Vec: cache hit %s (Doc2Vec training skipped)", path)
+    else:
+        log.info(
+            "IMDb Doc2Vec: training PV-DBOW on %d reviews (%d dims, %d epochs)",
+            len(corpus),
+            settings.doc_dim,
+            settings.doc_epochs,
+        )
+        model = train_doc2vec(corpus, settings)
+        _save_atomic(model, path, lambda m, p: m.save(p, separately=[]))
+        info["doc2vec_file"] = str(path)
+    info["doc2vec_seconds"] = time.perf_counter() - t0
+    return model
+
+
 def review_features(
     source: Path,
     settings: VectorSettings,
@@ -195,8 +341,10 @@ def review_features(
         return Features(saved["x_train"], saved["y_train"], saved["x_test"], saved["y_test"], info)
 
     info: dict[str, Any] = {"cache": "miss", "cache_file": str(reviews_path)}
-    # the unlabelled reviews only ever feed Word2Vec training (and its idf), never pretrained vectors
-    with_unsup = settings.use_unsup and settings.pretrained is None
+    words, docs = settings.features != "doc2vec", settings.features != "words"
+    # the unlabelled reviews only ever feed Word2Vec and Doc2Vec training (and the idf), never
+    # pretrained word vectors
+    with_unsup = settings.use_unsup and (settings.pretrained is None or docs)
     t0 = time.perf_counter()
     reviews = read(with_unsup)
     info["read_seconds"] = time.perf_counter() - t0
@@ -206,49 +354,32 @@ def review_features(
     unsup_docs = [tokenise(r) for r in reviews.texts.get("unsup", [])] if with_unsup else []
     info["tokenise_seconds"] = time.perf_counter() - t0
 
-    words_path = cache_root / f"word2vec-{word_key(settings, sid)}.kv"
-    t0 = time.perf_counter()
-    if settings.pretrained is not None:
-        wv = load_pretrained(settings.pretrained)
-        log.info("IMDb word vectors: pretrained %s (%d words)", settings.pretrained, len(wv))
-    elif words_path.is_file():
-        from gensim.models import KeyedVectors
-
-        wv = KeyedVectors.load(str(words_path))
-        info["cache"] = "words"
-        log.info("IMDb word vectors: cache hit %s (Word2Vec training skipped)", words_path)
-    else:
-        corpus = train_docs + unsup_docs  # never a test review
-        log.info(
-            "IMDb Word2Vec: training on %d reviews (%d dims, %d epochs)",
-            len(corpus),
-            settings.dim,
-            settings.epochs,
-        )
-        wv = train_word2vec(corpus, settings)
-        # separately=[]: one file, so that the rename below moves all of it
-        _save_atomic(wv, words_path, lambda kv, p: kv.save(p, separately=[]))
-        info["word2vec_file"] = str(words_path)
-    info["word2vec_seconds"] = time.perf_counter() - t0
-    info["vocabulary"] = len(wv)
+    wv = word_vectors(settings, sid, cache_root, train_docs + unsup_docs, info) if words else None
+    model = doc2vec_model(settings, sid, cache_root, train_docs + unsup_docs, info) if docs else None
 
     t0 = time.perf_counter()
-    test_docs = [tokenise(r) for r in reviews.texts["test"]]
+    test_docs = [tokenise(r) for r in reviews.texts["test"]]  # never a training document
     info["tokenise_seconds"] += time.perf_counter() - t0
-    t0 = time.perf_counter()
-    vectors = wv.vectors.astype(np.float32)
-    train_counts = counts_matrix(train_docs, wv.key_to_index)
-    idf = None
-    if settings.pooling == "tfidf":
-        fit = (
-            train_counts
-            if not unsup_docs
-            else sparse.vstack([train_counts, counts_matrix(unsup_docs, wv.key_to_index)])
-        )
-        idf = idf_weights(fit.tocsr())
-    x_train = pool(train_counts, vectors, idf)
-    x_test = pool(counts_matrix(test_docs, wv.key_to_index), vectors, idf)
-    info["pool_seconds"] = time.perf_counter() - t0
+    train_parts, test_parts = [], []
+    if wv is not None:
+        t0 = time.perf_counter()
+        vectors = wv.vectors.astype(np.float32)
+        train_counts = counts_matrix(train_docs, wv.key_to_index)
+        idf = None
+        if settings.pooling == "tfidf":
+            fit = train_counts
+            if unsup_docs and settings.pretrained is None:
+                fit = sparse.vstack([train_counts, counts_matrix(unsup_docs, wv.key_to_index)])
+            idf = idf_weights(fit.tocsr())
+        train_parts.append(pool(train_counts, vectors, idf))
+        test_parts.append(pool(counts_matrix(test_docs, wv.key_to_index), vectors, idf))
+        info["pool_seconds"] = time.perf_counter() - t0
+    if model is not None:
+        t0 = time.perf_counter()
+        train_parts.append(infer_doc_vectors(model, train_docs, settings.seed))
+        test_parts.append(infer_doc_vectors(model, test_docs, settings.seed))
+        info["infer_seconds"] = time.perf_counter() - t0
+    x_train, x_test = np.hstack(train_parts), np.hstack(test_parts)
 
     features = {
         "x_train": torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32)),
@@ -258,11 +389,10 @@ def review_features(
     }
     _save_atomic(features, reviews_path, torch.save)
     log.info(
-        "IMDb review vectors: read %.1f s, tokenise %.1f s, Word2Vec %.1f s, pooling %.1f s -> %s",
-        info["read_seconds"],
-        info["tokenise_seconds"],
-        info["word2vec_seconds"],
-        info["pool_seconds"],
+        "IMDb review vectors: read %.1f s, tokenise %.1f s, Word2Vec %.1f s, pooling %.1f s, "
+        "Doc2Vec %.1f s, inference %.1f s -> %s",
+        *(info.get(f"{step}_seconds", 0.0) for step in ("read", "tokenise", "word2vec", "pool")),
+        *(info.get(f"{step}_seconds", 0.0) for step in ("doc2vec", "infer")),
         reviews_path,
     )
     return Features(**features, info=info)

@@ -186,6 +186,7 @@ def test_pretrained_file_replaces_the_settings_in_the_key(tmp_path):
     "bad,match",
     [
         ({"pooling": "max"}, "pooling=max is not an option; choose one of: mean, tfidf"),
+        ({"features": "bert"}, "features=bert is not an option; choose one of: words, doc2vec, both"),
         ({"dim": 0}, "dim must be a positive integer"),
         ({"sg": 2}, "dataset.vectors.sg must be an integer from 0 to 1, got 2"),
         ({"pretrained": "/no/such/file.kv"}, "is not a file"),
@@ -207,3 +208,81 @@ def test_word2vec_training_logs_a_line_an_epoch(caplog):
     assert [line.split(",")[0] for line in lines] == [f"IMDb Word2Vec: epoch {i}/3" for i in (1, 2, 3)]
     # gensim's own progress lines (one a second) stay out
     assert not any(r.name.startswith("gensim") for r in caplog.records)
+
+
+DOCS = {**SMALL, "doc_dim": 6, "doc_epochs": 2}
+
+
+@pytest.mark.parametrize("use_unsup", [False, True])
+def test_no_test_review_reaches_doc2vec(tmp_path, monkeypatch, use_unsup):
+    import ff_lightning.data.text as text
+
+    seen = []
+    real = text.train_doc2vec
+
+    def spy(corpus, settings):
+        seen.extend(corpus)
+        return real(corpus, settings)
+
+    monkeypatch.setattr(text, "train_doc2vec", spy)
+    settings = VectorSettings(**DOCS, features="both", use_unsup=use_unsup)
+    feats = review_features(tmp_path, settings, tmp_path / "c", lambda _: _reviews(tmp_path))
+    assert seen and not any("zyzzyva" in doc for doc in seen)
+    assert any("qwerty" in doc for doc in seen) == use_unsup
+    from gensim.models.doc2vec import Doc2Vec
+
+    model = Doc2Vec.load(feats.info["doc2vec_file"])
+    assert "zyzzyva" not in model.wv.key_to_index and len(model.dv) == 20 + use_unsup
+    # the pooled word vectors (8), then the paragraph vector (6)
+    assert feats.x_train.shape == (20, 14) and feats.x_test.shape == (2, 14)
+
+
+def test_paragraph_vectors_are_the_same_from_a_trained_or_a_cached_model(tmp_path, caplog):
+    settings = VectorSettings(**DOCS, features="doc2vec")
+    first = review_features(tmp_path, settings, tmp_path / "c", lambda _: _reviews(tmp_path))
+    assert first.x_train.shape == (20, 6) and first.info["cache"] == "miss"
+    # the review vectors gone, the model kept: inferred again from the loaded model
+    for path in (tmp_path / "c").glob("reviews-*.pt"):
+        path.unlink()
+    with caplog.at_level(logging.INFO, logger="ff_lightning"):
+        again = review_features(tmp_path, settings, tmp_path / "c", lambda _: _reviews(tmp_path))
+    assert again.info["cache"] == "doc2vec" and "Doc2Vec training skipped" in caplog.text
+    assert (again.x_train == first.x_train).all() and (again.x_test == first.x_test).all()
+    # the same words give the same vector: inference depends on the text, not on its position
+    assert (first.x_train[0] == first.x_train[2]).all()
+
+
+@pytest.mark.slow
+def test_paragraph_vectors_are_reproducible_across_processes(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "from ff_lightning.data.settings import VectorSettings; "
+        "from ff_lightning.data.text import infer_doc_vectors, train_doc2vec; "
+        "docs = [['a','fine','film'],['a','dull','film']] * 20; "
+        "s = VectorSettings(min_count=1, doc_dim=4, doc_epochs=3); "
+        "print(infer_doc_vectors(train_doc2vec(docs, s), [['fine','film','!']], s.seed).tolist())"
+    )
+    outs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    }
+    assert len(outs) == 1
+
+
+def test_the_paragraph_vector_settings_change_the_review_key_only():
+    from ff_lightning.data.text import doc_key
+
+    words = VectorSettings()
+    docs = dataclasses.replace(words, features="doc2vec")
+    both = dataclasses.replace(words, features="both")
+    assert len({review_key(s, "src") for s in (words, docs, both)}) == 3
+    for name, value in {"doc_dim": 50, "doc_epochs": 5}.items():
+        changed = dataclasses.replace(both, **{name: value})
+        assert word_key(changed, "src") == word_key(words, "src")
+        assert doc_key(changed, "src") != doc_key(both, "src")
+        assert review_key(changed, "src") != review_key(both, "src")
+    # the pooling of word vectors does not touch the paragraph vectors alone
+    assert review_key(dataclasses.replace(docs, pooling="tfidf"), "src") == review_key(docs, "src")
+    assert review_key(dataclasses.replace(both, pooling="tfidf"), "src") != review_key(both, "src")
