@@ -43,6 +43,7 @@ from ff_lightning.analysis.runs import (
     mean_weights,
     run_at_chance,
     run_settings,
+    setting_label,
     sweep_keys,
     variants,
 )
@@ -105,6 +106,10 @@ def build_report(
     ]
     if split == "val":
         parts += ["", "No run measured the test set (test=false): the tables give the validation error."]
+    # settings are chosen on the validation split: its error beside the test error, where the runs
+    # held one out (at the end of training; each budget's in the comparison and the runs below)
+    validated = split == "test" and any(r.get(key) is not None for r in runs for key in error_keys("val"))
+    splits = ("val", "test") if validated else (split,)
     if failed:
         parts += ["", "Failed runs: " + ", ".join(str(p) for p in failed)]
     figures: list[Path] = []
@@ -114,8 +119,8 @@ def build_report(
     caption = fixed_settings(runs)
     parts += ["", f"Settings every run shared ({caption.removeprefix('fixed: ')}) are not repeated below."]
     for key in keys:
-        rows = summarise(runs, per_run, key, split)
-        parts += ["", f"## {key}", "", markdown_table(key, rows, split)]
+        rows = summarise(runs, per_run, key)
+        parts += ["", f"## {key}", "", markdown_table(key, rows, splits)]
         fig = out_dir / f"error_by_{file_part(key)}.png"
         others = [k for k in keys if k != key]
         pooled = f"; pooled over {', '.join(others)}" if others else ""
@@ -123,6 +128,14 @@ def build_report(
         figures.append(fig)
         parts += ["", f"![{name} error by {key}]({fig.name})"]
     if len(keys) >= 2:
+        # each combination of the swept settings, whose means the tables above pool
+        combined = [{"setting": setting_label(values, keys)} for values in per_run]
+        parts += [
+            "",
+            "## Each setting",
+            "",
+            markdown_table("setting", summarise(runs, combined, "setting"), splits),
+        ]
         # the first two swept settings against each other (the rest pooled)
         rows_key, cols_key = keys[0], keys[1]
         fig = out_dir / f"heatmap_{file_part(rows_key)}_by_{file_part(cols_key)}.png"

@@ -20,11 +20,9 @@ def mean_std(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.2f} +- {statistics.stdev(xs):.2f}"
 
 
-def summarise(
-    runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: str, split: str = "test"
-) -> list[dict[str, Any]]:
-    """One row per value of `key`, the error on `split` (test, val); `per_run` is
-    run_settings(runs)."""
+def summarise(runs: list[dict[str, Any]], per_run: list[dict[str, str]], key: str) -> list[dict[str, Any]]:
+    """One row per value of `key`: its runs' errors on each split (validation at the end of
+    training, test), diverged runs and runs at chance left out; `per_run` is run_settings(runs)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run, values in zip(runs, per_run, strict=True):
         groups[values.get(key, "(default)")].append(run)
@@ -38,27 +36,29 @@ def summarise(
         }
         chances = [r["chance_error"] for r in done if r.get("chance_error") is not None]
         row["chance_error"] = statistics.mean(chances) if chances else None
-        for mode in error_keys(split):
-            chance = [r for r in done if run_at_chance(r, mode)]
-            row[f"{mode} at chance"] = len(chance)
-            row[mode] = [r[mode] for r in done if r.get(mode) is not None and r not in chance]
+        for split in SPLITS:
+            for mode in error_keys(split):
+                # a run judged at chance (on the split it was measured on) is left out of both
+                chance = [r for r in done if run_at_chance(r, mode)]
+                row[f"{mode} at chance"] = len(chance)
+                row[mode] = [r[mode] for r in done if r.get(mode) is not None and r not in chance]
         rows.append(row)
     return rows  # in the sweep's order, as the user listed the values
 
 
-def markdown_table(key: str, rows: list[dict[str, Any]], split: str = "test") -> str:
-    """summarise()'s rows of the same split."""
-    name, modes = SPLITS[split], error_keys(split)
+def markdown_table(key: str, rows: list[dict[str, Any]], splits: tuple[str, ...] = ("test",)) -> str:
+    """summarise()'s rows: the mean +- std error on each of `splits` (val, test), both inference
+    modes; the runs at chance as the last split judged them."""
+    heads = [f"{SPLITS[split]} error, {mode} (%)" for split in splits for mode in ("goodness", "head")]
     lines = [
-        f"| {key} | {name} error, goodness (%) | {name} error, head (%) | runs | diverged "
-        "| at chance (goodness / head) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        f"| {key} | " + " | ".join(heads) + " | runs | diverged | at chance (goodness / head) |",
+        "| --- |" + " --- |" * (len(heads) + 3),
     ]
     for r in rows:
-        chance = " / ".join(str(r.get(f"{mode} at chance", 0)) for mode in modes)
+        chance = " / ".join(str(r.get(f"{mode} at chance", 0)) for mode in error_keys(splits[-1]))
+        cells = [mean_std(r[mode]) for split in splits for mode in error_keys(split)]
         lines.append(
-            f"| {r['value']} | {mean_std(r[modes[0]])} | {mean_std(r[modes[1]])} "
-            f"| {r['runs']} | {r['diverged']} | {chance} |"
+            f"| {r['value']} | " + " | ".join(cells) + f" | {r['runs']} | {r['diverged']} | {chance} |"
         )
     return "\n".join(lines)
 
