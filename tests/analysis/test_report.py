@@ -265,6 +265,9 @@ def test_a_sweep_over_two_settings_gets_a_heatmap_of_their_means(tmp_path):
 
     groups = variants(runs, run_settings(runs), ["activation", "threshold.k"])
     assert len(groups) == 6 and all(len(g) == 2 for g in groups.values())
+    # and each combination's own mean, which the per-setting tables pool, in a table
+    combined = text.split("## Each setting")[1].split("\n## ")[0]
+    assert "| activation=tanh threshold.k=1.0 ff_mlp | 11.50 +- 0.71 |" in combined
 
 
 def test_the_report_reads_what_the_sweep_declared_in_multirun_yaml(sweep):
