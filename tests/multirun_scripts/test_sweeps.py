@@ -126,6 +126,23 @@ def test_reference_recipe_script_puts_each_part_next_to_the_suites_default():
     assert all(list(cfg.model.hidden_dims) == [32, 32] for _, cfg in jobs)
 
 
+def test_best_mnist_screen_adds_each_part_of_the_recipe_to_best_mnist_on_validation_only():
+    jobs = composed_jobs("best_mnist_screen.sh", "model.hidden_dims=[32,32]", "seed=0")
+    by_trick = {choices["trick"]: cfg for choices, cfg in jobs}
+    assert list(by_trick)[0] == "none" and len(by_trick) == 7
+    assert all(choices["experiment"] == "best_mnist" for choices, _ in jobs)
+    # the test set untouched, validated every 5 epochs on the last 10k training images
+    assert all(not cfg.test and cfg.dataset.val_size == 10000 for cfg in by_trick.values())
+    assert all(cfg.trainer.check_val_every_n_epoch == 5 for cfg in by_trick.values())
+    # best_mnist's own tricks stay under every added part
+    assert all(cfg.model.negatives == "hard" and cfg.model.input_dropout == 0.2 for cfg in by_trick.values())
+    assert by_trick["none"].model.init != "reference" and by_trick["reference_init"].model.init == "reference"
+    assert by_trick["reference_cooldown"].model.lr_schedule == "linear_cooldown"
+    together = by_trick["[reference_init,reference_peer,reference_cooldown]"]
+    assert together.model.init == "reference" and together.model.lr_schedule == "linear_cooldown"
+    assert together.model.optimizer._target_ == by_trick["none"].model.optimizer._target_
+
+
 def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_path):
     # the one-GPU preset, on the CPU (no MPS here: the wrapper runs the command as it is):
     # 3 jobs through 2 worker processes
