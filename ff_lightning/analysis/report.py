@@ -3,8 +3,9 @@
     python -m ff_lightning.report SWEEP_DIR [--out DIR] [--no-wandb]
 
 Reads every results.json under SWEEP_DIR, writes report.md (one markdown table per swept
-setting: mean +- std over seeds of the test error in both inference modes, or of the validation
-error where no run measured the test set, runs, diverged runs, runs at chance level; none for a
+setting: mean +- std over seeds of the validation and test errors in both inference modes (the
+validation error alone where no run measured the test set), runs, diverged runs, runs at chance
+level, and one row per combination of swept settings where there are two or more; none for a
 config group that a swept option merely switches on; each setting against the baseline with its
 95 % interval and verdict per training budget; every run's own figures) and PNG plots, and prints
 the tables. Job folders without a readable results.json count as failed. Runs

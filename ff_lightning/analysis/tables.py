@@ -63,7 +63,6 @@ def markdown_table(key: str, rows: list[dict[str, Any]], splits: tuple[str, ...]
     return "\n".join(lines)
 
 
-# what each FF layer's last training epoch says about its units (results.json's "metrics"):
 def _pair(measured: dict[str, float], key: str) -> str:
     """`goodness / head` of one measure (`val@5`, `val`, `test`) of a run's measures()."""
     values = [measured.get(f"{key}/{mode}") for mode in INFERENCE]
@@ -95,6 +94,7 @@ def runs_table(runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: 
     return "\n".join(lines)
 
 
+# what each FF layer's last training epoch says about its units (results.json's "metrics"):
 # the share saturated on positive data, and the positive and negative goodness over its theta
 ACTIVITY = {
     "saturated": "saturated units on positive data (%)",

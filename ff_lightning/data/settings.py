@@ -17,6 +17,7 @@ from ff_lightning.errors import UserInputError
 _SOME = Number(integer=True, low=0, open_low=True, nullable=True)
 # how an IMDb review's word vectors become one vector (data/text.py)
 POOLINGS = ("mean", "tfidf")
+# what an IMDb review's vector is made of (data/text.py)
 FEATURES = ("words", "doc2vec", "both")
 
 
