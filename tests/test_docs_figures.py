@@ -22,8 +22,6 @@ FIGURE = re.compile(r"(?<![\w.])[-+]?\d+\.\d\d(?![\d.])")
 AWAITING_RECORDS = {
     "activations_4x500_5",
     "best_imdb_3seeds",
-    "bounded_reachable_4x500_5",
-    "bounded_reachable_smoke",
     "cnn_smoke_3seeds",
     "cnn_vs_mlp_5",
     "imdb_3seeds",
