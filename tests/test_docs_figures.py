@@ -29,7 +29,6 @@ AWAITING_RECORDS = {
     "threshold_4x500_20",
     "threshold_constant_k_4x500_5",
     "weights_lr_4x500_10",
-    "weights_wd_4x500_10",
 }
 
 
