@@ -108,24 +108,29 @@ def cache_folder(cache_dir: str | None, data_dir: str) -> Path:
         return fallback
 
 
-def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
-    """A gensim Word2Vec trained on the given token lists, a log line after each of its epochs;
-    returns its KeyedVectors."""
-    from gensim.models import Word2Vec
+def _epoch_lines(name: str, epochs: int):
+    """A gensim callback that logs a line after each training epoch. gensim itself reports its
+    progress every second at INFO, minutes of lines in train.log, so it is quietened."""
     from gensim.models.callbacks import CallbackAny2Vec
 
     class EpochLines(CallbackAny2Vec):
         def __init__(self) -> None:
             self.epoch, self.start = 0, time.perf_counter()
 
-        def on_epoch_end(self, model: Word2Vec) -> None:
+        def on_epoch_end(self, model: Any) -> None:
             self.epoch += 1
             seconds = time.perf_counter() - self.start
-            log.info("IMDb Word2Vec: epoch %d/%d, %.0f s", self.epoch, settings.epochs, seconds)
+            log.info("IMDb %s: epoch %d/%d, %.0f s", name, self.epoch, epochs, seconds)
 
-    # gensim reports progress every second at INFO: minutes of lines in train.log; a line an
-    # epoch is logged here instead
     logging.getLogger("gensim").setLevel(logging.WARNING)
+    return EpochLines()
+
+
+def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
+    """A gensim Word2Vec trained on the given token lists, a log line after each of its epochs;
+    returns its KeyedVectors."""
+    from gensim.models import Word2Vec
+
     model = Word2Vec(
         sentences=corpus,
         vector_size=settings.dim,
@@ -137,7 +142,7 @@ def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
         workers=settings.workers,
         seed=settings.seed,
         hashfxn=_stable_hash,
-        callbacks=[EpochLines()],
+        callbacks=[_epoch_lines("Word2Vec", settings.epochs)],
     )
     return model.wv
 
@@ -145,19 +150,8 @@ def train_word2vec(corpus: Sequence[list[str]], settings: VectorSettings):
 def train_doc2vec(corpus: Sequence[list[str]], settings: VectorSettings):
     """A gensim Doc2Vec in PV-DBOW mode (dm=0: each review's vector predicts its words), one tag
     per review of the corpus, a log line after each epoch."""
-    from gensim.models.callbacks import CallbackAny2Vec
     from gensim.models.doc2vec import Doc2Vec, TaggedDocument
 
-    class EpochLines(CallbackAny2Vec):
-        def __init__(self) -> None:
-            self.epoch, self.start = 0, time.perf_counter()
-
-        def on_epoch_end(self, model: Doc2Vec) -> None:
-            self.epoch += 1
-            seconds = time.perf_counter() - self.start
-            log.info("IMDb Doc2Vec: epoch %d/%d, %.0f s", self.epoch, settings.doc_epochs, seconds)
-
-    logging.getLogger("gensim").setLevel(logging.WARNING)
     return Doc2Vec(
         documents=[TaggedDocument(words, [i]) for i, words in enumerate(corpus)],
         dm=0,
@@ -169,7 +163,7 @@ def train_doc2vec(corpus: Sequence[list[str]], settings: VectorSettings):
         workers=settings.workers,
         seed=settings.seed,
         hashfxn=_stable_hash,
-        callbacks=[EpochLines()],
+        callbacks=[_epoch_lines("Doc2Vec", settings.doc_epochs)],
     )
 
 

@@ -125,18 +125,31 @@ def test_second_run_reuses_the_cache_and_says_so(tmp_path, caplog):
     assert tfidf.info["cache"] == "words" and "Word2Vec training skipped" in caplog.text
 
 
-@pytest.mark.slow
-def test_word2vec_is_reproducible_across_processes(tmp_path):
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from ff_lightning.data.settings import VectorSettings; "
+# each prints the vectors gensim trained (Word2Vec) or inferred (Doc2Vec) in a fresh process
+TWO_PROCESSES = {
+    "word2vec": (
+        "from ff_lightning.data.settings import VectorSettings; "
         "from ff_lightning.data.text import train_word2vec; "
         "docs = [['a','fine','film'],['a','dull','film']] * 20; "
         "wv = train_word2vec(docs, VectorSettings(dim=4, min_count=1)); "
         "print(wv['film'].tolist())"
-    )
+    ),
+    "doc2vec": (
+        "from ff_lightning.data.settings import VectorSettings; "
+        "from ff_lightning.data.text import infer_doc_vectors, train_doc2vec; "
+        "docs = [['a','fine','film'],['a','dull','film']] * 20; "
+        "s = VectorSettings(min_count=1, doc_dim=4, doc_epochs=3); "
+        "print(infer_doc_vectors(train_doc2vec(docs, s), [['fine','film','!']], s.seed).tolist())"
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code", TWO_PROCESSES.values(), ids=TWO_PROCESSES.keys())
+def test_vectors_are_reproducible_across_processes(code):
+    import subprocess
+    import sys
+
     outs = {
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         for _ in range(2)
@@ -250,25 +263,6 @@ def test_paragraph_vectors_are_the_same_from_a_trained_or_a_cached_model(tmp_pat
     assert (again.x_train == first.x_train).all() and (again.x_test == first.x_test).all()
     # the same words give the same vector: inference depends on the text, not on its position
     assert (first.x_train[0] == first.x_train[2]).all()
-
-
-@pytest.mark.slow
-def test_paragraph_vectors_are_reproducible_across_processes(tmp_path):
-    import subprocess
-    import sys
-
-    code = (
-        "from ff_lightning.data.settings import VectorSettings; "
-        "from ff_lightning.data.text import infer_doc_vectors, train_doc2vec; "
-        "docs = [['a','fine','film'],['a','dull','film']] * 20; "
-        "s = VectorSettings(min_count=1, doc_dim=4, doc_epochs=3); "
-        "print(infer_doc_vectors(train_doc2vec(docs, s), [['fine','film','!']], s.seed).tolist())"
-    )
-    outs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-        for _ in range(2)
-    }
-    assert len(outs) == 1
 
 
 def test_the_paragraph_vector_settings_change_the_review_key_only():
