@@ -74,18 +74,6 @@ def test_sigterm_is_recorded_and_the_run_resumes_with_its_history(tmp_path):
     assert epochs == list(range(total))
 
 
-@pytest.mark.slow
-def test_ctrl_c_exits_130_and_is_recorded(tmp_path):
-    run, log = tmp_path / "run", tmp_path / "run.log"
-    proc = _start([*LONG, f"hydra.run.dir={run}"], log)
-    _wait_for_checkpoint(proc, run, log, epoch=0)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=120) == 128 + signal.SIGINT, log.read_text()[-3000:]
-    results = json.loads((run / "results.json").read_text())
-    assert results["status"] == "interrupted" and results["signal"] == "SIGINT"
-    assert "Traceback" not in log.read_text()
-
-
 class FailsWhileStopping(L.Callback):
     """Raises from Lightning's on_exception hook, as a logger or callback may while the run stops."""
 
@@ -94,15 +82,22 @@ class FailsWhileStopping(L.Callback):
 
 
 @pytest.mark.slow
-def test_an_error_while_lightning_stops_on_ctrl_c_still_exits_130_and_is_recorded(tmp_path):
-    run, log = tmp_path / "run", tmp_path / "run.log"
+def test_ctrl_c_exits_130_and_is_recorded_even_when_lightning_fails_while_stopping(tmp_path):
+    # two runs side by side: a plain one, and one whose on_exception hook raises after the signal
     fails = f"+callbacks.fails._target_={__name__}.FailsWhileStopping"
-    proc = _start([*LONG, fails, f"hydra.run.dir={run}"], log)
-    _wait_for_checkpoint(proc, run, log, epoch=0)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=120) == 128 + signal.SIGINT, log.read_text()[-3000:]
-    assert json.loads((run / "results.json").read_text())["status"] == "interrupted"
-    assert "while stopping on SIGINT: RuntimeError: failed while stopping" in log.read_text()
+    started = {}
+    for name, extra in (("plain", []), ("fails", [fails])):
+        run, log = tmp_path / name, tmp_path / f"{name}.log"
+        started[name] = (_start([*LONG, *extra, f"hydra.run.dir={run}"], log), run, log)
+    for proc, run, log in started.values():
+        _wait_for_checkpoint(proc, run, log, epoch=0)
+        proc.send_signal(signal.SIGINT)
+    for proc, run, log in started.values():
+        assert proc.wait(timeout=120) == 128 + signal.SIGINT, log.read_text()[-3000:]
+        results = json.loads((run / "results.json").read_text())
+        assert results["status"] == "interrupted" and results["signal"] == "SIGINT"
+        assert "Traceback" not in log.read_text()
+    assert "while stopping on SIGINT: RuntimeError: failed while stopping" in started["fails"][2].read_text()
 
 
 @pytest.mark.slow
