@@ -165,6 +165,7 @@ BAD_INPUT = [
     (["model.optimizer.lr=0"], "model.optimizer.lr must be a positive number"),
     (["threshold=custom", "threshold.multipliers=[0.5,1]"], "threshold.multipliers has 2 values"),
     (["dataset=imdb", "dataset.vectors.pooling=max"], "dataset.vectors.pooling=max is not an option"),
+    (["dataset=imdb", "dataset.vectors.features=bert"], "dataset.vectors.features=bert is not an option"),
     (
         ["dataset=imdb", "paths.data_dir=/nonexistent/data", "dataset.download=false"],
         "IMDb not found in /nonexistent/data/imdb/",

@@ -108,9 +108,10 @@ def measures(run: dict) -> dict[str, float]:
     return out
 
 
-def _rows_of(groups: dict[str, list[dict]]) -> list[str]:
-    """The measures to compare, in order: each budget the runs validated at, then the end."""
-    keys = {k for runs in groups.values() for run in runs for k in measures(run)}
+def measure_rows(runs: list[dict]) -> list[str]:
+    """The measures the runs are shown and compared on, in order: `val@E` at each budget they
+    validated at, then `val` (the end of training) and `test`."""
+    keys = {k for run in runs for k in measures(run)}
     epochs = sorted({int(k.split("@")[1].split("/")[0]) for k in keys if k.startswith("val@")})
     budgets = [e for e in epochs if e in BUDGETS]
     return [*(f"val@{e}" for e in budgets), "val", "test"]
@@ -125,7 +126,7 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str) -> str:
         "| head: difference [95 % interval] | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    rows = _rows_of(groups)
+    rows = measure_rows([run for runs in groups.values() for run in runs])
     ends = {r.get("epochs_completed") for runs in groups.values() for r in runs}
     end = (
         f"validation, end (epoch {ends.pop()})" if len(ends) == 1 and None not in ends else "validation, end"

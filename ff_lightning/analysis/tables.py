@@ -6,8 +6,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ff_lightning.analysis.comparison import BUDGETS, measures
 from ff_lightning.analysis.comparison import MODES as INFERENCE
+from ff_lightning.analysis.comparison import measure_rows, measures
 from ff_lightning.analysis.runs import SPLITS, error_keys, run_at_chance, setting_label
 from ff_lightning.run.results import read_results
 
@@ -73,18 +73,17 @@ def runs_table(runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: 
     """One row per run, every figure the means and comparisons are made of: its setting and seed,
     its validation error at each budget it validated at, at the end, its test error, its epochs and
     its training + validation time (summed over every process of a resumed run)."""
-    measured = [measures(run) for run in runs]
-    validated = {int(k.split("@")[1].split("/")[0]) for m in measured for k in m if k.startswith("val@")}
-    budgets = [e for e in BUDGETS if e in validated]
-    head = [f"validation, epoch {e}" for e in budgets] + ["validation, end", "test"]
+    rows = measure_rows(runs)
+    head = [row.replace("val@", "validation, epoch ") for row in rows[:-2]] + ["validation, end", "test"]
     lines = [
         "| setting | seed | status | "
         + " | ".join(f"{h} (goodness / head, %)" for h in head)
         + " | epochs | time (min) |",
         "| --- | --- | --- |" + " --- |" * (len(head) + 2),
     ]
-    for run, values, m in zip(runs, per_run, measured, strict=True):
-        cells = [_pair(m, key) for key in [*(f"val@{e}" for e in budgets), "val", "test"]]
+    for run, values in zip(runs, per_run, strict=True):
+        measured = measures(run)
+        cells = [_pair(measured, row) for row in rows]
         seconds = sum(run.get("epoch_seconds") or []) + sum(run.get("validation_seconds") or [])
         lines.append(
             f"| {setting_label(values, keys)} | {run.get('seed', 'n/a')} | {run.get('status', 'n/a')} | "
