@@ -120,6 +120,14 @@ def test_best_and_last_checkpoints_are_written_every_epoch(tmp_path):
     # without a validation split there is no "best": only last.ckpt
     train(compose_cfg(tiny_overrides("dataset.val_size=0"), tmp_path / "noval"))
     assert sorted(p.name for p in (tmp_path / "noval" / "checkpoints").iterdir()) == ["last.ckpt"]
+    # validated every second epoch, with or without a validation split: last.ckpt still follows
+    # every epoch (the epochs between validations are not lost to a stop)
+    for val_size in (0, 1000):
+        run = tmp_path / f"every2_{val_size}"
+        overrides = ("trainer.max_epochs=3", "trainer.check_val_every_n_epoch=2")
+        train(compose_cfg(tiny_overrides(*overrides, f"dataset.val_size={val_size}"), run))
+        last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+        assert last["epoch"] == 2, val_size  # the third epoch, counted from 0
     train(compose_cfg(tiny_overrides("callbacks=none"), tmp_path / "none"))
     assert not (tmp_path / "none" / "checkpoints").exists()
 
