@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The documented sweeps whose runs the repository does not hold yet, run again with the settings
-# and seeds their reports record, one sweep at a time, cheapest first. Each finished sweep's
-# records (python -m ff_lightning.records) replace docs/results/NAME/'s old report, which is then
-# written from them (python -m ff_lightning.report docs/results/NAME --no-wandb). A sweep whose
-# records are there is skipped; one that stopped half way starts again (its finished jobs keep
-# their folders, which a rerun refuses to overwrite, so its folder is cleared first).
+# and seeds their reports record, one sweep at a time, cheapest first, and each sweep's jobs one
+# at a time: job N of the sweep (in Hydra's order, as `python -m ff_lightning.run.jobs` lists
+# them) in its own folder ROOT/NAME/N, with a checkpoint after every epoch. So the script can be
+# stopped and started again and goes on where it was: a job whose results.json is there is
+# skipped, one with a checkpoint resumes from it (ckpt_path=last), and a finished job's
+# checkpoints are deleted. Once a sweep's jobs are all done, its records
+# (python -m ff_lightning.records) replace docs/results/NAME/'s old report, which is then written
+# from them (python -m ff_lightning.report docs/results/NAME --no-wandb). A sweep whose records
+# are there is skipped.
 #
 # Usage: multirun_scripts/records.sh [--plan] [--only NAME]
 #   --plan          print the sweeps in order, whether each is done, its runs and its epochs
@@ -26,9 +30,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# every sweep's common settings: validation every 5 epochs on the last 10k training images, CSV
-# logs, no checkpoints (the records are the results)
-common="logger=csv callbacks=none trainer.enable_progress_bar=false"
+# every job's common settings: CSV logs, checkpoints (callbacks=default), no progress bar; and
+# validation every 5 epochs on the last 10k training images
+common="logger=csv callbacks=default trainer.enable_progress_bar=false"
 val="dataset.val_size=10000 trainer.check_val_every_n_epoch=5"
 mlp4="experiment=paper_mnist model.hidden_dims=[500,500,500,500]"
 
@@ -45,12 +49,13 @@ sweeps() {
   echo "threshold_4x500_20 12 20 model.hidden_dims=[500,500,500,500] trainer.max_epochs=20 $val threshold=constant,pyramid,inverted_pyramid,scheduled"
   echo "reference_recipe_60 9 60 model.hidden_dims=[500,500,500,500] trainer.max_epochs=60 $val trick=none,reference_init,reference"
 }
-# seconds per 60k-image epoch of a 4 x 500 network on 2 CPU cores: the whole step's 7.9 s on a
-# 2-core Intel Xeon (docs/performance.md), rounded up; a 2 x 1000 network costs about the same,
-# the smoke size less. Not here: the conv, IMDb and 3 x 1000 reference sweeps (cnn_smoke_3seeds,
-# cnn_vs_mlp_5, imdb_3seeds, best_imdb_3seeds, reference_recipe), whose scripts (cnn_vs_mlp.sh,
-# imdb.sh, reference_recipe.sh) make sweep folders that python -m ff_lightning.records keeps
-epoch_s=8
+# seconds per 60k-image epoch of a 4 x 500 network on 2 CPU cores: the median training epoch of
+# the records kept so far, 9 s on a 2-core AMD EPYC, one run at a time; a 2 x 1000 network costs
+# about the same, the smoke size less. Not here: the conv, IMDb and 3 x 1000 reference sweeps
+# (cnn_smoke_3seeds, cnn_vs_mlp_5, imdb_3seeds, best_imdb_3seeds, reference_recipe), whose
+# scripts (cnn_vs_mlp.sh, imdb.sh, reference_recipe.sh) make sweep folders that
+# python -m ff_lightning.records keeps
+epoch_s=9
 
 n=0
 total=0
@@ -70,16 +75,33 @@ while read -r name runs epochs overrides; do
   fi
   [ "$state" = done ] && continue
   dir="$root/$name"
-  # shellcheck disable=SC2086  # the overrides and common settings are words
-  args=(-m $overrides seed=0,1,2 $common "hydra.sweep.dir=$dir")
-  if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
-    printf '%q ' python train.py "${args[@]}"
-    echo
-    continue
-  fi
-  rm -rf "$dir"
-  echo "== $name: python train.py ${args[*]}"
-  python train.py "${args[@]}"
+  # shellcheck disable=SC2086  # the overrides are words
+  mapfile -t jobs < <(python -m ff_lightning.run.jobs -m $overrides seed=0,1,2)
+  [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] || echo "== $name: ${#jobs[@]} jobs in $dir"
+  for i in "${!jobs[@]}"; do
+    job="$dir/$i"
+    # done: a results.json that is not an interrupted run's (that one resumes from its checkpoint)
+    if [ -f "$job/results.json" ] && ! grep -q '"status": "interrupted"' "$job/results.json"; then
+      continue
+    fi
+    eval "args=(${jobs[$i]})"
+    # shellcheck disable=SC2086  # the common settings are words
+    args+=($common "hydra.run.dir=$job")
+    if [ -f "$job/checkpoints/last.ckpt" ]; then
+      args+=(ckpt_path=last)
+    elif [ "${FF_SWEEP_DRY_RUN:-0}" != 1 ]; then
+      rm -rf "$job"  # stopped before its first checkpoint: nothing to go on from
+    fi
+    if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+      printf '%q ' python train.py "${args[@]}"
+      echo
+      continue
+    fi
+    echo "== $name/$i: python train.py ${args[*]}"
+    python train.py "${args[@]}" < /dev/null  # the sweeps' list is this loop's input, not train.py's
+    rm -rf "$job/checkpoints"
+  done
+  [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] && continue
   # the old report and figures go; the records and the report written from them come
   find "$keep" -maxdepth 1 -type f \( -name '*.png' -o -name report.md \) -delete
   python -m ff_lightning.records "$dir" "$keep"

@@ -29,6 +29,9 @@ def judged_split(runs: list[dict[str, Any]]) -> str:
 # not settings of a run: its seed, its folders, and how it was started (a resumed run, one that
 # replaced an earlier run's files) are the same experiment
 IGNORED_KEYS = {"seed", "hydra.sweep.dir", "hydra.run.dir", "hydra.sweep.subdir", "ckpt_path", "overwrite"}
+# settings that say how a run is kept and shown, never what it learns: a sweep whose runs differ
+# in them (some kept checkpoints, some not) has not swept them
+NOT_SWEPT = IGNORED_KEYS | {"callbacks", "logger", "trainer.enable_progress_bar"}
 
 
 def load_runs(sweep_dir: Path) -> tuple[list[dict[str, Any]], list[Path]]:
@@ -102,7 +105,7 @@ def swept_keys(runs: list[dict[str, Any]], per_run: list[dict[str, str]] | None 
     per_run = run_settings(runs) if per_run is None else per_run
     all_keys = {k for s in per_run for k in s}
     values = {k: {s.get(k, "(default)") for s in per_run} for k in all_keys}  # missing varies too
-    swept = sorted(k for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS)
+    swept = sorted(k for k, v in values.items() if len(v) > 1 and k not in NOT_SWEPT)
     typed = {k for run in runs for k in _overrides(run)}
     # a group that a swept option switches on (trick=ema sets weight_averaging=ema) would only
     # repeat that option's table under another name

@@ -295,3 +295,25 @@ def remove_unused_output_folder(folder: Path) -> None:
 
     if folder.is_dir() and {p.name for p in folder.iterdir()} <= _HYDRA_FILES:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m ff_lightning.run.jobs [-m] OVERRIDES...`: each job of that train.py command line
+    on a line of its own, its overrides shell-quoted, in Hydra's order (the line's number is the
+    job's number in a multirun): for scripts that run a sweep's jobs one at a time, each in a
+    folder of its own that survives a stop."""
+    import shlex
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    found = command_line_jobs(args)
+    if found is None:
+        print("ff_lightning.run.jobs: this command line runs no jobs that can be listed", file=sys.stderr)
+        return 2
+    for overrides in found[0]:
+        print(shlex.join(overrides))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

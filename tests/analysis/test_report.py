@@ -46,6 +46,14 @@ def sweep(tmp_path) -> Path:
 def test_swept_keys_ignore_seed_and_fixed_settings(sweep):
     runs = [json.loads(p.read_text()) for p in sweep.glob("*/results.json")]
     assert swept_keys(runs) == ["threshold"]
+    # runs kept with and without checkpoints, or logged elsewhere, have not swept that
+    for n, run in enumerate(runs):
+        run["overrides"] += [
+            f"callbacks={('none', 'default')[n % 2]}",
+            f"trainer.enable_progress_bar={n % 2}",
+        ]
+        run["choices"]["logger"] = ("csv", "wandb")[n % 2]
+    assert swept_keys(runs) == ["threshold"]
 
 
 def _trick_runs(tmp_path: Path, pairs: list[tuple[str, str]]) -> list[dict]:

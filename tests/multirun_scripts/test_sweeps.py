@@ -242,17 +242,37 @@ def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_pa
 def test_the_records_script_reruns_each_documented_sweep_as_its_report_records_it(tmp_path):
     from ff_lightning.run.jobs import check_jobs
 
-    sweeps = dry_run("records.sh", FF_RECORDS_ROOT=str(tmp_path))
-    folders = [args[-1].removeprefix(f"hydra.sweep.dir={tmp_path}/") for args in sweeps]
+    jobs = dry_run("records.sh", FF_RECORDS_ROOT=str(tmp_path))
+    by_sweep: dict[str, list[list[str]]] = {}
+    for args in jobs:
+        name, num = args[-1].removeprefix(f"hydra.run.dir={tmp_path}/").split("/")
+        assert int(num) == len(by_sweep.setdefault(name, []))  # numbered as Hydra's multirun would
+        by_sweep[name].append(args)
     # every sweep of it is a documented folder under docs/results/, with a report there
-    for name in folders:
-        assert (ROOT / "docs" / "results" / name / "report.md").is_file(), name
-    for args, name in zip(sweeps, folders, strict=True):
-        assert args[2] == "-m" and "seed=0,1,2" in args
+    for name, sweep in by_sweep.items():
         report = (ROOT / "docs" / "results" / name / "report.md").read_text()
-        # the runs its report counts, composed and checked as train.py would
+        # as many runs as its report counts, seeds 0-2, each composed and checked as train.py would
         runs = int(report.split(" runs:")[0].rsplit("\n", 1)[-1])
-        assert check_jobs(args[2:], CONF_DIR).count == runs, name
+        assert len(sweep) == runs, name
+        assert {a for args in sweep for a in args if a.startswith("seed=")} == {"seed=0", "seed=1", "seed=2"}
+        for args in sweep:
+            assert "callbacks=default" in args  # a checkpoint every epoch, to resume from
+            assert check_jobs(args[2:], CONF_DIR).count == 1, name
+    # a finished job is skipped, a stopped one resumed from its checkpoint
+    name = next(iter(by_sweep))
+    done, killed, stopped = (tmp_path / name / str(n) for n in range(3))
+    done.mkdir(parents=True)
+    (done / "results.json").write_text(json.dumps({"status": "completed"}, indent=2))
+    for run in (killed, stopped):
+        (run / "checkpoints").mkdir(parents=True)
+        (run / "checkpoints" / "last.ckpt").write_text("")
+    (stopped / "results.json").write_text(json.dumps({"status": "interrupted"}, indent=2))
+    again = dry_run("records.sh", "--only", name, FF_RECORDS_ROOT=str(tmp_path))
+    assert [args[-2:] for args in again[:2]] == [
+        [f"hydra.run.dir={killed}", "ckpt_path=last"],
+        [f"hydra.run.dir={stopped}", "ckpt_path=last"],
+    ]
+    assert len(again) == len(by_sweep[name]) - 1 and again[2][-1] == f"hydra.run.dir={tmp_path / name / '3'}"
     plan = subprocess.run(
         ["bash", str(ROOT / "multirun_scripts" / "records.sh"), "--plan"],
         env={**os.environ, "FF_RECORDS_ROOT": str(tmp_path)},

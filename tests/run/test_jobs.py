@@ -1,7 +1,7 @@
 import pytest
 
 from ff_lightning.errors import UserInputError
-from ff_lightning.run.jobs import check_jobs, command_line_jobs, drop_empty_folder_variables
+from ff_lightning.run.jobs import check_jobs, command_line_jobs, drop_empty_folder_variables, main
 from tests.conftest import CONF_DIR
 
 
@@ -59,3 +59,18 @@ def test_empty_folder_variables_are_unset(monkeypatch):
     import os
 
     assert "FF_DATA_DIR" not in os.environ and os.environ["FF_CACHE_DIR"] == "/somewhere"
+
+
+def test_the_job_list_has_a_line_per_job_in_hydras_order_and_refuses_what_it_cannot_list(capsys):
+    assert main(["-m", "activation=relu,tanh", "model.hidden_dims=[8,8],[4]", "seed=0"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "activation=relu 'model.hidden_dims=[8,8]' seed=0",
+        "activation=relu 'model.hidden_dims=[4]' seed=0",
+        "activation=tanh 'model.hidden_dims=[8,8]' seed=0",
+        "activation=tanh 'model.hidden_dims=[4]' seed=0",
+    ]
+    assert main(["--cfg", "job"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "ff_lightning.run.jobs: this command line runs no jobs that can be listed"
+    )
