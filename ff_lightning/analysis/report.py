@@ -186,17 +186,26 @@ def build_report(
     ]
     if groups:
         parts += ["", "## Weights"]
-        models = by_model(runs)
-        pairs = [(ff, bp) for ff, bp in TWINS if ff in models and bp in models]
-        both = bool(pairs)
-        for ff, bp in pairs:
-            ratios = weight_ratios(mean_weights(models[ff]), mean_weights(models[bp]))
-            parts += [
-                "",
-                f"{ff} against {bp}, mean over the runs of each; ratio = FF / backprop.",
-                "",
-                ratio_table(ratios),
-            ]
+        # FF against its twin within each setting of the other swept keys (an lr, say): a ratio
+        # pooled over settings would mix weights that no one run had
+        others = [k for k in keys if k != "model"]
+        settings: dict[str, list[dict[str, Any]]] = {}
+        for run, values in zip(runs, per_run, strict=True):
+            label = " ".join(f"{k}={values.get(k, '(default)')}" for k in others)
+            settings.setdefault(label, []).append(run)
+        both = False
+        for label, runs_of in settings.items():
+            models = by_model(runs_of)
+            for ff, bp in [(ff, bp) for ff, bp in TWINS if ff in models and bp in models]:
+                both = True
+                ratios = weight_ratios(mean_weights(models[ff]), mean_weights(models[bp]))
+                at = f" at {label}" if label else ""
+                parts += [
+                    "",
+                    f"{ff} against {bp}{at}, mean over the runs of each; ratio = FF / backprop.",
+                    "",
+                    ratio_table(ratios),
+                ]
         fig = out_dir / ("weights_ff_vs_bp.png" if both else "weights.png")
         plot_weights(groups, fig, caption)
         figures.append(fig)

@@ -127,6 +127,26 @@ def test_report_compares_ff_with_backprop(tmp_path):
     assert "weights_ff_vs_bp.png" in {f.name for f in figures}
 
 
+def test_ff_meets_its_twin_within_each_setting_of_the_other_swept_keys(tmp_path):
+    # FF and backprop at two thresholds; the pyramid's FF weights twice as large: one ratio
+    # table per threshold, none pooled over both
+    for job, (threshold, model) in enumerate(
+        [(t, m) for t in ("constant", "pyramid") for m in ("ff_mlp", "backprop_mlp")]
+    ):
+        fake_run(tmp_path / str(job), "completed", 0, threshold, 2.0, model=model)
+        if (threshold, model) == ("pyramid", "ff_mlp"):
+            path = tmp_path / str(job) / "results.json"
+            run = json.loads(path.read_text())
+            for layer in run["weights"].values():
+                layer["mean_abs"] *= 2
+            path.write_text(json.dumps(run))
+    text, _ = build_report(tmp_path)
+    constant = text.split("ff_mlp against backprop_mlp at threshold=constant,")[1].split("\n\n", 2)[1]
+    pyramid = text.split("ff_mlp against backprop_mlp at threshold=pyramid,")[1].split("\n\n", 2)[1]
+    assert "| layer0 | 0.2 | 0.01 | 20.0x |" in constant and "| layer0 | 0.4 | 0.01 | 40.0x |" in pyramid
+    assert text.count("ff_mlp against backprop_mlp") == 2
+
+
 def test_report_compares_each_ff_model_with_its_own_twin(tmp_path):
     # a sweep of conv and MLP models: the conv FF model against the backprop CNN, not the MLP
     for job, model in enumerate(["ff_cnn_channelwise", "backprop_cnn", "ff_mlp", "backprop_mlp"]):
