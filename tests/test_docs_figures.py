@@ -28,7 +28,6 @@ AWAITING_RECORDS = {
     "reference_recipe_60",
     "threshold_4x500_20",
     "threshold_constant_k_4x500_5",
-    "weights_lr_4x500_10",
 }
 
 
