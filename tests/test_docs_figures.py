@@ -66,7 +66,8 @@ def quoting_blocks() -> list[tuple[str, str, list[str]]]:
     for page in PAGES:
         caption: set[str] = set()
         for line, text in blocks(page):
-            folders = {m.group(1) for m in LINK.finditer(text)}
+            # a link to a file beside a report (a log) is not a report
+            folders = {m.group(1) for m in LINK.finditer(text) if not Path(m.group(1)).suffix}
             if not text.startswith("|"):
                 caption = folders
             elif not folders:
