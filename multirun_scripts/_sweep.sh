@@ -26,3 +26,57 @@ run_sweep() {
   python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "$@"
   python -m ff_lightning.report "$sweep_dir"
 }
+
+# The same sweep, each job a train.py run of its own in SWEEP_DIR/N (N: the job's number in Hydra's
+# order, as `python -m ff_lightning.run.jobs` lists them), for sweeps longer than a sitting: run
+# the same command again with hydra.sweep.dir=SWEEP_DIR and it goes on where it stopped. A job
+# whose results.json is there is skipped, one with a checkpoint resumes from it (ckpt_path=last;
+# the default callbacks write one every epoch), one stopped before its first checkpoint starts
+# again, and one that fails does not stop the others (the report counts it). The jobs share the
+# W&B group that a multirun into SWEEP_DIR would give them (FF_SWEEP_DIR names it).
+# Usage (from a script): run_jobs NAME DEFAULT_OVERRIDE... -- USER_OVERRIDE...
+run_jobs() {
+  local name=$1
+  shift
+  local defaults=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    defaults+=("$1")
+    shift
+  done
+  [ $# -gt 0 ] && shift
+  local sweep_dir="${FF_SWEEP_ROOT:-outputs/sweeps}/$name/$(date +%Y-%m-%d_%H-%M-%S)"
+  local user=() arg
+  for arg in "$@"; do
+    case $arg in
+      hydra.sweep.dir=*) sweep_dir=${arg#hydra.sweep.dir=} ;;
+      *) user+=("$arg") ;;
+    esac
+  done
+  local jobs=() i job args
+  mapfile -t jobs < <(python -m ff_lightning.run.jobs -m "${defaults[@]}" seed=0,1,2 "${user[@]}")
+  [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] || echo "== $name: ${#jobs[@]} jobs in $sweep_dir"
+  for i in "${!jobs[@]}"; do
+    job="$sweep_dir/$i"
+    # done: a results.json that is not an interrupted run's (that one resumes from its checkpoint)
+    if [ -f "$job/results.json" ] && ! grep -q '"status": "interrupted"' "$job/results.json"; then
+      continue
+    fi
+    eval "args=(${jobs[$i]})"
+    args+=("hydra.run.dir=$job")
+    if [ -f "$job/checkpoints/last.ckpt" ]; then
+      args+=(ckpt_path=last)
+    elif [ "${FF_SWEEP_DRY_RUN:-0}" != 1 ]; then
+      rm -rf "$job" # stopped before its first checkpoint: nothing to go on from
+    fi
+    if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+      printf '%q ' python train.py "${args[@]}"
+      echo
+      continue
+    fi
+    echo "== $name/$i: python train.py ${args[*]}"
+    FF_SWEEP_DIR="$sweep_dir" python train.py "${args[@]}" < /dev/null ||
+      echo "== $name/$i: exit $?, going on with the next job"
+  done
+  [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] && return
+  python -m ff_lightning.report "$sweep_dir"
+}

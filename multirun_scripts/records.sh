@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The documented sweeps whose runs the repository does not hold yet, run again with the settings
 # and seeds their reports record, one sweep at a time, cheapest first, and each sweep's jobs one
-# at a time: job N of the sweep (in Hydra's order, as `python -m ff_lightning.run.jobs` lists
-# them) in its own folder ROOT/NAME/N, with a checkpoint after every epoch. So the script can be
-# stopped and started again and goes on where it was: a job whose results.json is there is
-# skipped, one with a checkpoint resumes from it (ckpt_path=last), and a finished job's
-# checkpoints are deleted. Once a sweep's jobs are all done, its records
+# at a time (_sweep.sh's run_jobs: job N in its own folder ROOT/NAME/N, a checkpoint after every
+# epoch). So the script can be stopped and started again and goes on where it was: a finished
+# job is skipped, a stopped one resumes from its checkpoint. Once a sweep's jobs are all done,
+# their checkpoints are deleted and its records
 # (python -m ff_lightning.records) replace docs/results/NAME/'s old report, which is then written
 # from them (python -m ff_lightning.report docs/results/NAME --no-wandb). A sweep whose records
 # are there is skipped.
@@ -17,6 +16,7 @@
 #   FF_SWEEP_DRY_RUN=1  print each train.py command line instead of running it
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source multirun_scripts/_sweep.sh
 
 root=${FF_RECORDS_ROOT:-outputs/records}
 plan=0
@@ -75,33 +75,17 @@ while read -r name runs epochs overrides; do
   fi
   [ "$state" = done ] && continue
   dir="$root/$name"
-  # shellcheck disable=SC2086  # the overrides are words
-  mapfile -t jobs < <(python -m ff_lightning.run.jobs -m $overrides seed=0,1,2)
-  [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] || echo "== $name: ${#jobs[@]} jobs in $dir"
-  for i in "${!jobs[@]}"; do
-    job="$dir/$i"
-    # done: a results.json that is not an interrupted run's (that one resumes from its checkpoint)
-    if [ -f "$job/results.json" ] && ! grep -q '"status": "interrupted"' "$job/results.json"; then
-      continue
-    fi
-    eval "args=(${jobs[$i]})"
-    # shellcheck disable=SC2086  # the common settings are words
-    args+=($common "hydra.run.dir=$job")
-    if [ -f "$job/checkpoints/last.ckpt" ]; then
-      args+=(ckpt_path=last)
-    elif [ "${FF_SWEEP_DRY_RUN:-0}" != 1 ]; then
-      rm -rf "$job"  # stopped before its first checkpoint: nothing to go on from
-    fi
-    if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
-      printf '%q ' python train.py "${args[@]}"
-      echo
-      continue
-    fi
-    echo "== $name/$i: python train.py ${args[*]}"
-    python train.py "${args[@]}" < /dev/null  # the sweeps' list is this loop's input, not train.py's
-    rm -rf "$job/checkpoints"
-  done
+  # shellcheck disable=SC2086  # the overrides and common settings are words
+  run_jobs "$name" $overrides -- $common "hydra.sweep.dir=$dir"
   [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] && continue
+  rm -rf "$dir"/*/checkpoints
+  # shellcheck disable=SC2086
+  want=$(python -m ff_lightning.run.jobs -m $overrides seed=0,1,2 | wc -l)
+  have=$(find "$dir" -name results.json | wc -l)
+  if [ "$have" != "$want" ]; then
+    echo "records.sh: $name has $have of its $want runs' results; its records are not kept" >&2
+    exit 1
+  fi
   # the old report and figures go; the records and the report written from them come
   find "$keep" -maxdepth 1 -type f \( -name '*.png' -o -name report.md \) -delete
   python -m ff_lightning.records "$dir" "$keep"

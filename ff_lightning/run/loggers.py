@@ -2,6 +2,7 @@
 online with a login that works, else offline (asked in wandb_login.py, which never blocks)."""
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,20 @@ def sweep_group() -> str | None:
     """Inside a Hydra multirun, the sweep's name, so all jobs of a sweep share a W&B group: the
     sweep folder's name, after its parent's where the folder is only a time
     (outputs/sweeps/threshold_ablation/<time> -> threshold_ablation/<time>; Hydra's default
-    outputs/multirun/<time> -> <time>)."""
+    outputs/multirun/<time> -> <time>). A single run that a sweep script started as one of its
+    jobs (multirun_scripts/_sweep.sh's run_jobs) takes the sweep folder from FF_SWEEP_DIR."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     if not HydraConfig.initialized():
         return None
     hc = HydraConfig.get()
-    if hc.mode != RunMode.MULTIRUN:
+    if hc.mode == RunMode.MULTIRUN:
+        folder = Path(hc.sweep.dir)
+    elif os.environ.get("FF_SWEEP_DIR"):
+        folder = Path(os.environ["FF_SWEEP_DIR"])
+    else:
         return None
-    folder = Path(hc.sweep.dir)
     if folder.name[:1].isdigit() and folder.parent.name not in ("", "multirun", "outputs"):
         return f"{folder.parent.name}/{folder.name}"
     return folder.name

@@ -143,6 +143,23 @@ def test_best_mnist_screen_adds_each_part_of_the_recipe_to_best_mnist_on_validat
     assert together.model.optimizer._target_ == by_trick["none"].model.optimizer._target_
 
 
+@pytest.mark.slow
+def test_a_sweep_run_a_job_at_a_time_goes_on_where_it_stopped(tmp_path):
+    # the screen's first job finished before a stop (kept as it is), its second never started
+    first = tmp_path / "0"
+    first.mkdir()
+    kept = json.dumps({"status": "completed", "seed": 0, "choices": {"trick": "none"}})
+    (first / "results.json").write_text(kept)
+    small = [*TINY, "dataset.val_size=200", "trick=none,reference_init", "seed=0"]
+    proc = run_script("best_mnist_screen.sh", *small, f"hydra.sweep.dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (first / "results.json").read_text() == kept and "best_mnist_screen/0:" not in proc.stdout
+    second = json.loads((tmp_path / "1" / "results.json").read_text())
+    assert second["status"] == "completed" and second["choices"]["trick"] == "reference_init"
+    assert (tmp_path / "1" / "checkpoints" / "last.ckpt").is_file()  # what a stop resumes from
+    assert (tmp_path / "report.md").is_file()
+
+
 def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_path):
     # the one-GPU preset, on the CPU (no MPS here: the wrapper runs the command as it is):
     # 3 jobs through 2 worker processes

@@ -34,9 +34,12 @@ def test_a_sweeps_group_is_its_name(sweep_dir, group):
     assert sweep_group() == group
 
 
-def test_a_single_run_has_no_group():
+def test_a_single_run_has_no_group_unless_a_sweep_script_started_it(monkeypatch):
     compose_cfg(["seed=1"])
     assert sweep_group() is None
+    # one job of a sweep that multirun_scripts/_sweep.sh's run_jobs runs a run at a time
+    monkeypatch.setenv("FF_SWEEP_DIR", "outputs/sweeps/best_mnist_screen/2026-12-05_08-00-00")
+    assert sweep_group() == "best_mnist_screen/2026-12-05_08-00-00"
 
 
 def test_a_run_is_named_by_its_own_choices():
