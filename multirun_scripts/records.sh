@@ -78,7 +78,6 @@ while read -r name runs epochs overrides; do
   # shellcheck disable=SC2086  # the overrides and common settings are words
   run_jobs "$name" $overrides -- $common "hydra.sweep.dir=$dir"
   [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] && continue
-  rm -rf "$dir"/*/checkpoints
   # shellcheck disable=SC2086
   want=$(python -m ff_lightning.run.jobs -m $overrides seed=0,1,2 | wc -l)
   have=$(find "$dir" -name results.json | wc -l)
@@ -86,6 +85,7 @@ while read -r name runs epochs overrides; do
     echo "records.sh: $name has $have of its $want runs' results; its records are not kept" >&2
     exit 1
   fi
+  rm -rf "$dir"/*/checkpoints
   # the old report and figures go; the records and the report written from them come
   find "$keep" -maxdepth 1 -type f \( -name '*.png' -o -name report.md \) -delete
   python -m ff_lightning.records "$dir" "$keep"
