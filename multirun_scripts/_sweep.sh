@@ -33,9 +33,19 @@ run_sweep() {
 # whose results.json is there is skipped, one with a checkpoint resumes from it (ckpt_path=last;
 # the default callbacks write one every epoch), one stopped before its first checkpoint starts
 # again, and one that fails does not stop the others (the report counts it). The jobs share the
-# W&B group that a multirun into SWEEP_DIR would give them (FF_SWEEP_DIR names it).
+# W&B group that a multirun into SWEEP_DIR would give them (FF_SWEEP_DIR names it). With a
+# launcher of the user's (hydra/launcher=packed: several jobs at a time on one GPU) the sweep is
+# a Hydra multirun as run_sweep makes it, since only a multirun can run jobs side by side.
 # Usage (from a script): run_jobs NAME DEFAULT_OVERRIDE... -- USER_OVERRIDE...
 run_jobs() {
+  local arg
+  for arg in "$@"; do
+    case $arg in hydra/launcher=*)
+      run_sweep "$@"
+      return
+      ;;
+    esac
+  done
   local name=$1
   shift
   local defaults=()
@@ -45,7 +55,7 @@ run_jobs() {
   done
   [ $# -gt 0 ] && shift
   local sweep_dir="${FF_SWEEP_ROOT:-outputs/sweeps}/$name/$(date +%Y-%m-%d_%H-%M-%S)"
-  local user=() arg
+  local user=()
   for arg in "$@"; do
     case $arg in
       hydra.sweep.dir=*) sweep_dir=${arg#hydra.sweep.dir=} ;;

@@ -158,6 +158,9 @@ def test_a_sweep_run_a_job_at_a_time_goes_on_where_it_stopped(tmp_path):
     assert second["status"] == "completed" and second["choices"]["trick"] == "reference_init"
     assert (tmp_path / "1" / "checkpoints" / "last.ckpt").is_file()  # what a stop resumes from
     assert (tmp_path / "report.md").is_file()
+    # with a launcher that runs jobs side by side (packed on one GPU) it is one Hydra multirun
+    (packed,) = dry_run("best_mnist_screen.sh", "hydra/launcher=packed", f"hydra.sweep.dir={tmp_path}")
+    assert packed[2] == "-m" and "hydra/launcher=packed" in packed
 
 
 def test_packed_launcher_under_the_mps_wrapper_runs_the_jobs_n_at_a_time(tmp_path):
