@@ -6,7 +6,8 @@
 # Usage: multirun_scripts/best_mnist_leave_one_out.sh [hydra overrides]
 #   e.g. seed=0; experiment=smoke for a quick check; trick=[linear_decay,symba,every_layer,input_dropout]
 #   for one row; or model.hidden_dims=[500,500,500,500] model.symba_alpha=0.08 trainer.max_epochs=10
-#   for a reduced size
+#   for a reduced size. Each job runs on its own (_sweep.sh's run_jobs): given again with
+#   hydra.sweep.dir=ITS_FOLDER, a stopped sweep goes on where it was
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source multirun_scripts/_sweep.sh
@@ -19,4 +20,4 @@ for left_out in "${tricks[@]}"; do
   done
   rows+=",[$(IFS=,; echo "${kept[*]}")]"
 done
-run_sweep best_mnist_leave_one_out experiment=paper_mnist "trick=$rows" -- "$@"
+run_jobs best_mnist_leave_one_out experiment=paper_mnist "trick=$rows" -- "$@"
