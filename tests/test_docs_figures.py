@@ -31,6 +31,11 @@ AWAITING_RECORDS = {
 }
 
 
+# the papers' own figures, quoted beside the suite's: 1.37 % (2307.04205) and 1.36 % (Hinton),
+# MNIST test error at 4 x 2000, 60 epochs
+PUBLISHED = {"1.37", "1.36"}
+
+
 def recorded(folder: Path) -> bool:
     return any(folder.rglob("results.json"))
 
@@ -106,7 +111,8 @@ def test_figures_beside_a_link_to_a_recorded_report_are_in_it(where, text, folde
     if not all(recorded(RESULTS / f) for f in folders):
         pytest.skip(f"links a report awaiting its runs' records: {', '.join(folders)}")
     printed = _normal(" ".join(report.read_text() for f in folders for report in reports(f)))
-    missing = [figure for figure in FIGURE.findall(_normal(text)) if figure not in printed]
+    quoted = [figure for figure in FIGURE.findall(_normal(text)) if figure not in PUBLISHED]
+    missing = [figure for figure in quoted if figure not in printed]
     assert not missing, f"{where} quotes {missing}, which {', '.join(folders)} does not print"
 
 
