@@ -4,27 +4,38 @@
 # shrinks every job, hydra.sweep.dir=... moves the folder).
 # FF_SWEEP_DRY_RUN=1 prints the train.py command line (shell-quoted) instead of running it.
 run_sweep() {
-  local name=$1
+  local defaults user sweep_dir
+  _split_sweep_args "$@"
+  if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
+    printf '%q ' python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "${user[@]}"
+    echo
+    return
+  fi
+  echo "== $1: sweep folder $sweep_dir"
+  python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "${user[@]}"
+  python -m ff_lightning.report "$sweep_dir"
+}
+
+# Splits run_sweep's and run_jobs' arguments (NAME DEFAULT_OVERRIDE... -- USER_OVERRIDE...) into
+# the caller's local `defaults` and `user` arrays and its `sweep_dir`: the user's
+# hydra.sweep.dir=..., else a new folder FF_SWEEP_ROOT/NAME/<time>
+_split_sweep_args() {
+  local name=$1 arg
   shift
-  local defaults=()
+  defaults=()
+  user=()
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     defaults+=("$1")
     shift
   done
   [ $# -gt 0 ] && shift
-  local sweep_dir="${FF_SWEEP_ROOT:-outputs/sweeps}/$name/$(date +%Y-%m-%d_%H-%M-%S)"
-  local arg
+  sweep_dir="${FF_SWEEP_ROOT:-outputs/sweeps}/$name/$(date +%Y-%m-%d_%H-%M-%S)"
   for arg in "$@"; do
-    case $arg in hydra.sweep.dir=*) sweep_dir=${arg#hydra.sweep.dir=} ;; esac
+    case $arg in
+      hydra.sweep.dir=*) sweep_dir=${arg#hydra.sweep.dir=} ;;
+      *) user+=("$arg") ;;
+    esac
   done
-  if [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ]; then
-    printf '%q ' python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "$@"
-    echo
-    return
-  fi
-  echo "== $name: sweep folder $sweep_dir"
-  python train.py -m "${defaults[@]}" seed=0,1,2 "hydra.sweep.dir=$sweep_dir" "$@"
-  python -m ff_lightning.report "$sweep_dir"
 }
 
 # The same sweep, each job a train.py run of its own in SWEEP_DIR/N (N: the job's number in Hydra's
@@ -46,22 +57,8 @@ run_jobs() {
       ;;
     esac
   done
-  local name=$1
-  shift
-  local defaults=()
-  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-    defaults+=("$1")
-    shift
-  done
-  [ $# -gt 0 ] && shift
-  local sweep_dir="${FF_SWEEP_ROOT:-outputs/sweeps}/$name/$(date +%Y-%m-%d_%H-%M-%S)"
-  local user=()
-  for arg in "$@"; do
-    case $arg in
-      hydra.sweep.dir=*) sweep_dir=${arg#hydra.sweep.dir=} ;;
-      *) user+=("$arg") ;;
-    esac
-  done
+  local name=$1 defaults user sweep_dir
+  _split_sweep_args "$@"
   local jobs=() i job args
   mapfile -t jobs < <(python -m ff_lightning.run.jobs -m "${defaults[@]}" seed=0,1,2 "${user[@]}")
   [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] || echo "== $name: ${#jobs[@]} jobs in $sweep_dir"
