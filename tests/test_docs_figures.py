@@ -24,7 +24,6 @@ AWAITING_RECORDS = {
     "cnn_smoke_3seeds",
     "cnn_vs_mlp_5",
     "imdb_3seeds",
-    "reference_recipe",
     "reference_recipe_60",
     "threshold_4x500_20",
     "threshold_constant_k_4x500_5",
