@@ -1,7 +1,6 @@
 """Every option of every config group composes with the real conf/ and instantiates."""
 
 import os
-import re
 import shlex
 import subprocess
 from types import SimpleNamespace
@@ -259,16 +258,17 @@ BEST_TRICKS = ("hard_negatives", "linear_decay", "symba", "every_layer", "input_
 
 
 def leave_one_out_rows() -> list[str]:
-    """The trick= values the leave-one-out script sweeps, read from its dry run."""
+    """The trick= values the leave-one-out script sweeps, in its order, read from its dry run (a
+    line per job)."""
     proc = subprocess.run(
-        ["bash", str(ROOT / "multirun_scripts" / "best_mnist_leave_one_out.sh")],
+        ["bash", str(ROOT / "multirun_scripts" / "best_mnist_leave_one_out.sh"), "seed=0"],
         env={**os.environ, "FF_SWEEP_DRY_RUN": "1"},
         capture_output=True,
         text=True,
         check=True,
     )
-    (trick,) = [a for a in shlex.split(proc.stdout) if a.startswith("trick=")]
-    return re.findall(r"\[[^]]*\]|[^,\[\]]+", trick.removeprefix("trick="))
+    jobs = [shlex.split(line) for line in proc.stdout.splitlines()]
+    return [next(a for a in job if a.startswith("trick=")).removeprefix("trick=") for job in jobs]
 
 
 def test_leave_one_out_rows_are_best_mnist_and_each_trick_taken_away(tmp_path):
