@@ -38,6 +38,18 @@ _split_sweep_args() {
   done
 }
 
+# What a run folder holds: `done` (a results.json that is not an interrupted run's), `resume` (a
+# last checkpoint to go on from) or `todo`
+run_state() {
+  if [ -f "$1/results.json" ] && ! grep -q '"status": "interrupted"' "$1/results.json"; then
+    echo done
+  elif [ -f "$1/checkpoints/last.ckpt" ]; then
+    echo resume
+  else
+    echo todo
+  fi
+}
+
 # The same sweep, each job a train.py run of its own in SWEEP_DIR/N (N: the job's number in Hydra's
 # order, as `python -m ff_lightning.run.jobs` lists them), for sweeps longer than a sitting: run
 # the same command again with hydra.sweep.dir=SWEEP_DIR and it goes on where it stopped. A job
@@ -59,18 +71,16 @@ run_jobs() {
   done
   local name=$1 defaults user sweep_dir
   _split_sweep_args "$@"
-  local jobs=() i job args
+  local jobs=() i job args state
   mapfile -t jobs < <(python -m ff_lightning.run.jobs -m "${defaults[@]}" seed=0,1,2 "${user[@]}")
   [ "${FF_SWEEP_DRY_RUN:-0}" = 1 ] || echo "== $name: ${#jobs[@]} jobs in $sweep_dir"
   for i in "${!jobs[@]}"; do
     job="$sweep_dir/$i"
-    # done: a results.json that is not an interrupted run's (that one resumes from its checkpoint)
-    if [ -f "$job/results.json" ] && ! grep -q '"status": "interrupted"' "$job/results.json"; then
-      continue
-    fi
+    state=$(run_state "$job")
+    [ "$state" = done ] && continue
     eval "args=(${jobs[$i]})"
     args+=("hydra.run.dir=$job")
-    if [ -f "$job/checkpoints/last.ckpt" ]; then
+    if [ "$state" = resume ]; then
       args+=(ckpt_path=last)
     elif [ "${FF_SWEEP_DRY_RUN:-0}" != 1 ]; then
       rm -rf "$job" # stopped before its first checkpoint: nothing to go on from

@@ -16,6 +16,7 @@
 # Extra hydra overrides go to every run (experiment=smoke rehearses the whole campaign small).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source multirun_scripts/_sweep.sh
 
 root=${FF_CAMPAIGN_ROOT:-outputs/campaign}
 keep=${FF_CAMPAIGN_KEEP-docs/results/campaign}
@@ -79,16 +80,8 @@ while read -r question name overrides; do
   [ -n "$only" ] && [ "$question" != "$only" ] && continue
   n=$((n + 1))
   dir="$root/$question/$name"
-  # done: a results.json that is not an interrupted run's (that one resumes from its checkpoint)
-  if [ -f "$dir/results.json" ] && ! grep -q '"status": "interrupted"' "$dir/results.json"; then
-    state=done
-  elif [ -f "$dir/checkpoints/last.ckpt" ]; then
-    state=resume
-    todo=$((todo + 1))
-  else
-    state=todo
-    todo=$((todo + 1))
-  fi
+  state=$(run_state "$dir")
+  [ "$state" = done ] || todo=$((todo + 1))
   if [ "$plan" = 1 ]; then
     printf '%2d %-26s %-22s %-7s %s\n' "$n" "$question" "$name" "$state" "$overrides"
     continue
