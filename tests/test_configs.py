@@ -1,8 +1,6 @@
 """Every option of every config group composes with the real conf/ and instantiates."""
 
-import os
 import shlex
-import subprocess
 from types import SimpleNamespace
 
 import lightning.pytorch as L
@@ -19,7 +17,7 @@ from ff_lightning.models.ff import FFModule
 from ff_lightning.run.builders import build_model
 from ff_lightning.run.command_line import group_options
 from ff_lightning.run.loggers import EpochAxisWandbLogger, as_list
-from tests.conftest import CONF_DIR, ROOT, compose_cfg, tiny_overrides
+from tests.conftest import CONF_DIR, compose_cfg, script_commands, tiny_overrides
 
 GROUPS = group_options(CONF_DIR)
 
@@ -260,14 +258,9 @@ BEST_TRICKS = ("hard_negatives", "linear_decay", "symba", "every_layer", "input_
 def leave_one_out_rows() -> list[str]:
     """The trick= values the leave-one-out script sweeps, in its order, read from its dry run (a
     line per job)."""
-    proc = subprocess.run(
-        ["bash", str(ROOT / "multirun_scripts" / "best_mnist_leave_one_out.sh"), "seed=0"],
-        env={**os.environ, "FF_SWEEP_DRY_RUN": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    jobs = [shlex.split(line) for line in proc.stdout.splitlines()]
+    jobs = [
+        shlex.split(line) for line in script_commands("multirun_scripts/best_mnist_leave_one_out.sh seed=0")
+    ]
     return [next(a for a in job if a.startswith("trick=")).removeprefix("trick=") for job in jobs]
 
 
