@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from ff_lightning.errors import UserInputError
@@ -70,6 +73,17 @@ def test_the_job_list_has_a_line_per_job_in_hydras_order_and_refuses_what_it_can
         "activation=tanh 'model.hidden_dims=[4]' seed=0",
     ]
     assert main(["--cfg", "job"]) == 2
+    # as a script calls it
+    typed = subprocess.run(
+        [sys.executable, "-m", "ff_lightning.run.jobs", "-m", "activation=relu,tanh", "seed=0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert typed.returncode == 0 and typed.stdout.splitlines() == [
+        "activation=relu seed=0",
+        "activation=tanh seed=0",
+    ]
     assert (
         capsys.readouterr().err.strip()
         == "ff_lightning.run.jobs: this command line runs no jobs that can be listed"
