@@ -151,7 +151,9 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str) -> str:
                     diff.shown(),
                     f"**{diff.verdict}**" if diff.verdict != "undecided" else diff.verdict,
                 ]
+            if not seeds:
+                continue  # nothing to compare here: no validation split, or test=false
             where = "test set" if row == "test" else row.replace("val@", "validation, epoch ")
             where = end if where == "val" else where
-            lines.append(f"| {label} | {where} | {seeds or 0} | {' | '.join(cells)} |")
+            lines.append(f"| {label} | {where} | {seeds} | {' | '.join(cells)} |")
     return "\n".join(lines)

@@ -154,11 +154,12 @@ def build_report(
         parts += ["", f"## {rows_key} by {cols_key}", "", f"![{name} error heatmap]({fig.name})"]
 
     groups = variants(runs, per_run, keys)
-    if len(groups) >= 2:
+    compared = variants(runs, per_run, keys, weighted=False)
+    if len(compared) >= 2:
         kept = sweep_dir / BASELINE_FILE
         if baseline is None and kept.is_file():
             baseline = kept.read_text().strip()
-        chosen = pick_baseline(list(groups), baseline)
+        chosen = pick_baseline(list(compared), baseline)
         parts += [
             "",
             "## Against the baseline",
@@ -169,10 +170,10 @@ def build_report(
             "**lower** or **higher** error where the interval excludes 0, else undecided at this "
             "size and number of seeds.",
             "",
-            comparison_table(groups, chosen),
+            comparison_table(compared, chosen),
         ]
     fig = out_dir / "validation_by_epoch.png"
-    if groups and plot_history(groups, fig, caption):
+    if compared and plot_history(compared, fig, caption):
         figures.append(fig)
         parts += ["", f"![validation error against the epoch]({fig.name})"]
     parts += [

@@ -238,13 +238,14 @@ def setting_label(values: dict[str, str], keys: list[str]) -> str:
 
 
 def variants(
-    runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]
+    runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str], weighted: bool = True
 ) -> dict[str, list[dict]]:
-    """The runs of each setting the sweep compared (the swept keys' values, and the model),
-    seeds pooled: `activation=tanh model=backprop_mlp` -> its runs with weight statistics."""
+    """The completed runs of each setting the sweep compared (the swept keys' values, and the
+    model), seeds pooled: `activation=tanh model=backprop_mlp` -> its runs; with `weighted`, only
+    those with weight statistics (logistic regression has no hidden layer to measure)."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run, values in zip(runs, per_run, strict=True):
-        if not run.get("weights") or run.get("status") != "completed":
+        if run.get("status") != "completed" or (weighted and not run.get("weights")):
             continue
         out[setting_label(values, keys)].append(run)
     return out

@@ -56,3 +56,16 @@ def test_the_table_gives_a_verdict_per_budget_and_mode():
     assert "validation, epoch 5 | 3 paired" in at5 and at5.count("**lower**") == 2
     assert "validation, epoch 20" in at20 and at20.count("**higher**") == 2
     assert "validation, end" in end and "test set" in test and "undecided" in end
+
+
+def test_a_measure_no_run_has_gets_no_row():
+    # runs without a validation split (paper_mnist's setting) are compared on the test set only
+    def run(seed, test):
+        return {"seed": seed, "test/error_goodness": test, "test/error_head": test}
+
+    groups = {
+        "model=ff_mlp": [run(s, 14.0 + s) for s in range(3)],
+        "model=logreg": [run(s, 14.5) for s in range(3)],
+    }
+    table = comparison_table(groups, "model=ff_mlp").splitlines()
+    assert len(table) == 3 and "| model=logreg | test set | 3 paired |" in table[2]
