@@ -20,7 +20,6 @@ FIGURE = re.compile(r"(?<![\w.])[-+]?\d+\.\d\d(?![\d.])")
 # sweeps whose reports were written before runs were kept beside them; their figures are quoted
 # from those reports until the runs are made again (multirun_scripts/records.sh)
 AWAITING_RECORDS = {
-    "cnn_smoke_3seeds",
     "cnn_vs_mlp_5",
     "reference_recipe_60",
     "threshold_4x500_20",
