@@ -51,9 +51,10 @@ sweeps() {
 }
 # seconds per 60k-image epoch of a 4 x 500 network on 2 CPU cores: the median training epoch of
 # the records kept so far, 9 s on a 2-core AMD EPYC, one run at a time; a 2 x 1000 network costs
-# about the same, the smoke size less. Not here: the conv and IMDb sweeps (cnn_smoke_3seeds,
-# cnn_vs_mlp_5, imdb_3seeds, best_imdb_3seeds), whose scripts (cnn_vs_mlp.sh, imdb.sh) make
-# sweep folders that python -m ff_lightning.records keeps
+# about the same, the smoke size less. Not here: the conv and IMDb sweeps (cnn_vs_mlp_5 from
+# cnn_vs_mlp.sh, imdb_3seeds and best_imdb_3seeds from imdb.sh, cnn_smoke_3seeds from one
+# train.py multirun, as docs/results.md gives it), whose sweep folders
+# python -m ff_lightning.records keeps
 epoch_s=9
 
 n=0

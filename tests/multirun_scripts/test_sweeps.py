@@ -196,6 +196,18 @@ def test_threshold_sensitivity_script_sweeps_k_by_depth_and_pyramid_start_by_end
     assert f"hydra.sweep.dir={tmp_path}/pyramid" in pyramid
 
 
+def test_imdb_script_runs_ff_and_both_baselines_a_job_at_a_time(tmp_path):
+    # each model a train.py run of its own in SWEEP_DIR/N, so the same command goes on where it
+    # stopped (run_jobs resumes for real in the screen test above)
+    lines = dry_run("imdb.sh", "seed=0", f"hydra.sweep.dir={tmp_path}")
+    assert [line[2:] for line in lines] == [
+        ["experiment=paper_imdb", f"model={model}", "seed=0", f"hydra.run.dir={tmp_path}/{n}"]
+        for n, model in enumerate(["ff_mlp", "backprop_mlp", "logreg"])
+    ]
+    small = [c["experiment"] for c, _ in composed_jobs("imdb.sh", "seed=0", "experiment=smoke")]
+    assert small == ["imdb_smoke"] * 3
+
+
 def test_cnn_vs_mlp_script_puts_the_conv_models_next_to_the_mlps():
     jobs = composed_jobs("cnn_vs_mlp.sh", "seed=0")
     assert [(c["experiment"], c["model"]) for c, _ in jobs] == [
