@@ -4,8 +4,9 @@ checkpoints or logger files.
     python -m ff_lightning.records SWEEP_DIR DEST     # then: python -m ff_lightning.report DEST
 
 Copies, for every run under SWEEP_DIR (a folder holding results.json), its results.json,
-config_resolved.yaml and .hydra/overrides.yaml into the same relative folder under DEST, and the
-sweep's multirun.yaml (what it swept). A run already kept is not replaced unless --overwrite.
+config_resolved.yaml, .hydra/overrides.yaml and, where the run was tested on corrupted images,
+corruptions.json into the same relative folder under DEST, and the sweep's multirun.yaml (what it
+swept). A run already kept is not replaced unless --overwrite.
 """
 
 import argparse
@@ -13,9 +14,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from ff_lightning.analysis.tables import CORRUPTIONS_FILE
 from ff_lightning.errors import UserInputError, refuse
 
-RUN_FILES = ("results.json", "config_resolved.yaml", ".hydra/overrides.yaml")
+RUN_FILES = ("results.json", "config_resolved.yaml", ".hydra/overrides.yaml", CORRUPTIONS_FILE)
 SWEEP_FILES = ("multirun.yaml",)
 
 

@@ -15,6 +15,7 @@ def fake_sweep(root):
         (run / ".hydra" / "overrides.yaml").write_text(f"- seed={job}\n")
         (run / ".hydra" / "config.yaml").write_text("big: true\n")
         (run / "checkpoints" / "last.ckpt").write_bytes(b"\0" * 1000)
+    (root / "0" / "corruptions.json").write_text("{}")  # run 0 was tested on corrupted images
     (root / "multirun.yaml").write_text("hydra: {}\n")
 
 
@@ -26,6 +27,7 @@ def test_only_what_the_report_reads_is_kept(tmp_path, capsys):
     assert kept == [
         "0/.hydra/overrides.yaml",
         "0/config_resolved.yaml",
+        "0/corruptions.json",
         "0/results.json",
         "1/.hydra/overrides.yaml",
         "1/config_resolved.yaml",
