@@ -23,7 +23,6 @@ AWAITING_RECORDS = {
     "cnn_vs_mlp_5",
     "reference_recipe_60",
     "threshold_4x500_20",
-    "threshold_constant_k_4x500_5",
 }
 
 

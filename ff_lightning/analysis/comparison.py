@@ -10,6 +10,7 @@ of seeds.
 
 import math
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 CONFIDENCE = 0.95
@@ -117,24 +118,27 @@ def measure_rows(runs: list[dict]) -> list[str]:
     return [*(f"val@{e}" for e in budgets), "val", "test"]
 
 
-def comparison_table(groups: dict[str, list[dict]], baseline: str) -> str:
-    """Markdown: each setting against the baseline, per measure and inference mode, the mean
+def comparison_table(groups: dict[str, list[dict]], baseline: str | Mapping[str, str]) -> str:
+    """Markdown: each setting against its baseline, per measure and inference mode, the mean
     difference (setting - baseline, error points) with its 95 % interval and the verdict.
-    `groups` maps a setting's label to its completed runs (each with its `seed`)."""
+    `groups` maps a setting's label to its completed runs (each with its `seed`); `baseline` is
+    one setting's label, or each setting's own baseline (a column says which, where they differ)."""
+    bases = baseline if isinstance(baseline, Mapping) else {label: baseline for label in groups}
+    several = len(set(bases.values())) > 1
     lines = [
-        "| setting | measured on | seeds | goodness: difference [95 % interval] | verdict "
-        "| head: difference [95 % interval] | verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| setting |" + (" baseline |" if several else "") + " measured on | seeds "
+        "| goodness: difference [95 % interval] | verdict | head: difference [95 % interval] | verdict |",
+        "| --- " * (7 + several) + "|",
     ]
     rows = measure_rows([run for runs in groups.values() for run in runs])
     ends = {r.get("epochs_completed") for runs in groups.values() for r in runs}
     end = (
         f"validation, end (epoch {ends.pop()})" if len(ends) == 1 and None not in ends else "validation, end"
     )
-    base = [measures(r) | {"seed": r.get("seed")} for r in groups[baseline]]
     for label, runs in groups.items():
-        if label == baseline:
+        if bases[label] == label:
             continue
+        base = [measures(r) | {"seed": r.get("seed")} for r in groups[bases[label]]]
         mine = [measures(r) | {"seed": r.get("seed")} for r in runs]
         for row in rows:
             cells, seeds = [], ""
@@ -155,5 +159,6 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str) -> str:
                 continue  # nothing to compare here: no validation split, or test=false
             where = "test set" if row == "test" else row.replace("val@", "validation, epoch ")
             where = end if where == "val" else where
-            lines.append(f"| {label} | {where} | {seeds} | {' | '.join(cells)} |")
+            against = f" {bases[label]} |" if several else ""
+            lines.append(f"| {label} |{against} {where} | {seeds} | {' | '.join(cells)} |")
     return "\n".join(lines)

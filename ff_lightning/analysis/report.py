@@ -67,15 +67,22 @@ from ff_lightning.run.weights import ratio_table, weight_ratios
 BASELINE_FILE = "baseline.txt"
 
 
-def pick_baseline(labels: list[str], wanted: str | None) -> str:
-    """The setting the others are compared with: the first whose label holds every word of
-    `wanted` (`threshold=constant`), else the sweep's first."""
-    if wanted:
-        for label in labels:
-            if all(word in label.split() for word in wanted.split()):
-                return label
+def pick_baseline(labels: list[str], wanted: str | None) -> dict[str, str]:
+    """Each setting's baseline, the setting it is compared with: one whose label holds every
+    word of `wanted` (`threshold=constant`), else the sweep's first. Where several settings hold
+    those words (`threshold.k=1.0` in a sweep over depth too), each setting is compared with the
+    one that shares most of its other words: the same depth, say."""
+    if not wanted:
+        return {label: labels[0] for label in labels}
+    matching = [label for label in labels if all(word in label.split() for word in wanted.split())]
+    if not matching:
         raise UserInputError(f"--baseline {wanted!r} matches no setting; the settings: {'; '.join(labels)}")
-    return labels[0]
+
+    def shared(a: str, b: str) -> int:
+        return len(set(a.split()) & set(b.split()))
+
+    # max keeps the first of equals: the sweep's order decides a tie
+    return {label: max(matching, key=lambda base: shared(label, base)) for label in labels}
 
 
 def build_report(
@@ -160,11 +167,17 @@ def build_report(
         if baseline is None and kept.is_file():
             baseline = kept.read_text().strip()
         chosen = pick_baseline(list(compared), baseline)
+        bases = sorted(set(chosen.values()), key=list(compared).index)
+        against = (
+            f"the baseline ({bases[0]})"
+            if len(bases) == 1
+            else f"its baseline (the setting with {baseline} and its other settings, one of {len(bases)})"
+        )
         parts += [
             "",
             "## Against the baseline",
             "",
-            f"Each setting minus the baseline ({chosen}), in error points: the mean difference over "
+            f"Each setting minus {against}, in error points: the mean difference over "
             "seeds with its 95 % interval (paired by seed where both ran the same seeds, else "
             "Welch's), at each training budget the runs validated at and at the end. Verdict: "
             "**lower** or **higher** error where the interval excludes 0, else undecided at this "

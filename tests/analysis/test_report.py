@@ -298,6 +298,29 @@ def test_a_sweep_over_two_settings_gets_a_heatmap_of_their_means(tmp_path):
     assert "| activation=tanh threshold.k=1.0 ff_mlp | 11.50 +- 0.71 |" in combined
 
 
+def test_a_baseline_several_settings_hold_is_met_within_each_value_of_the_other(tmp_path):
+    # k against theta = units (k=1.0) at each activation: tanh's k=2.0 against tanh's k=1.0
+    job = 0
+    for activation in ("relu", "tanh"):
+        for k in ("1.0", "2.0"):
+            for seed in (0, 1, 2):
+                error = 10 * float(k) + 5 * (activation == "tanh") + seed / 10
+                _grid_run(tmp_path / str(job), activation, k, seed, error)
+                job += 1
+    (tmp_path / "baseline.txt").write_text("threshold.k=1.0\n")
+    text, _ = build_report(tmp_path)
+    table = text.split("## Against the baseline")[1].split("\n## ")[0]
+    assert "minus its baseline (the setting with threshold.k=1.0 and its other settings, one of 2)" in table
+    rows = [line for line in table.splitlines() if line.startswith("| activation=")]
+    # each k=2.0 setting is 10 points above the k=1.0 one of its own activation, not 15 or 5
+    assert rows == [
+        "| activation=relu threshold.k=2.0 ff_mlp | activation=relu threshold.k=1.0 ff_mlp | test set | 3 paired "
+        "| +10.00 [+10.00, +10.00] | **higher** | +10.00 [+10.00, +10.00] | **higher** |",
+        "| activation=tanh threshold.k=2.0 ff_mlp | activation=tanh threshold.k=1.0 ff_mlp | test set | 3 paired "
+        "| +10.00 [+10.00, +10.00] | **higher** | +10.00 [+10.00, +10.00] | **higher** |",
+    ]
+
+
 def test_the_report_reads_what_the_sweep_declared_in_multirun_yaml(sweep):
     from ff_lightning.analysis.runs import declared_sweep
 
