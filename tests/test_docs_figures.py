@@ -22,7 +22,6 @@ FIGURE = re.compile(r"(?<![\w.])[-+]?\d+\.\d\d(?![\d.])")
 AWAITING_RECORDS = {
     "cnn_vs_mlp_5",
     "reference_recipe_60",
-    "threshold_4x500_20",
 }
 
 
