@@ -167,9 +167,9 @@ def build_report(
         if baseline is None and kept.is_file():
             baseline = kept.read_text().strip()
         chosen = pick_baseline(list(compared), baseline)
-        bases = sorted(set(chosen.values()), key=list(compared).index)
+        bases = set(chosen.values())
         against = (
-            f"the baseline ({bases[0]})"
+            f"the baseline ({bases.pop()})"
             if len(bases) == 1
             else f"its baseline (the setting with {baseline} and its other settings, one of {len(bases)})"
         )

@@ -314,10 +314,10 @@ def test_a_baseline_several_settings_hold_is_met_within_each_value_of_the_other(
     rows = [line for line in table.splitlines() if line.startswith("| activation=")]
     # each k=2.0 setting is 10 points above the k=1.0 one of its own activation, not 15 or 5
     assert rows == [
-        "| activation=relu threshold.k=2.0 ff_mlp | activation=relu threshold.k=1.0 ff_mlp | test set | 3 paired "
-        "| +10.00 [+10.00, +10.00] | **higher** | +10.00 [+10.00, +10.00] | **higher** |",
-        "| activation=tanh threshold.k=2.0 ff_mlp | activation=tanh threshold.k=1.0 ff_mlp | test set | 3 paired "
-        "| +10.00 [+10.00, +10.00] | **higher** | +10.00 [+10.00, +10.00] | **higher** |",
+        "| activation=relu threshold.k=2.0 ff_mlp | activation=relu threshold.k=1.0 ff_mlp | test set "
+        "| 3 paired | +10.00 [+10.00, +10.00] | **higher** | +10.00 [+10.00, +10.00] | **higher** |",
+        "| activation=tanh threshold.k=2.0 ff_mlp | activation=tanh threshold.k=1.0 ff_mlp | test set "
+        "| 3 paired | +10.00 [+10.00, +10.00] | **higher** | +10.00 [+10.00, +10.00] | **higher** |",
     ]
 
 
