@@ -13,12 +13,14 @@
 #   --plan          print the sweeps in order, whether each is done, its runs and its epochs
 #   --only NAME     run one sweep only
 #   FF_RECORDS_ROOT where the sweep folders go (default outputs/records)
+#   FF_RECORDS_KEEP where the records are kept, one folder a sweep (default docs/results)
 #   FF_SWEEP_DRY_RUN=1  print each train.py command line instead of running it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source multirun_scripts/_sweep.sh
 
 root=${FF_RECORDS_ROOT:-outputs/records}
+keep_root=${FF_RECORDS_KEEP:-docs/results}
 plan=0
 only=""
 while [ $# -gt 0 ]; do
@@ -62,7 +64,7 @@ total=0
 while read -r name runs epochs overrides; do
   [ -n "$only" ] && [ "$name" != "$only" ] && continue
   n=$((n + 1))
-  keep="docs/results/$name"
+  keep="$keep_root/$name"
   if find "$keep" -name results.json -print -quit 2>/dev/null | grep -q .; then
     state=done
   else

@@ -274,7 +274,9 @@ def test_the_campaign_plans_every_question_and_each_run_passes_the_checks(tmp_pa
 def test_the_records_script_reruns_each_documented_sweep_as_its_report_records_it(tmp_path):
     from ff_lightning.run.jobs import check_jobs
 
-    jobs = dry_run("records.sh", FF_RECORDS_ROOT=str(tmp_path))
+    # every sweep as if none had its records yet (the repository's may all be there)
+    keep = tmp_path / "kept"
+    jobs = dry_run("records.sh", FF_RECORDS_ROOT=str(tmp_path), FF_RECORDS_KEEP=str(keep))
     by_sweep: dict[str, list[list[str]]] = {}
     for args in jobs:
         name, num = args[-1].removeprefix(f"hydra.run.dir={tmp_path}/").split("/")
@@ -299,7 +301,7 @@ def test_the_records_script_reruns_each_documented_sweep_as_its_report_records_i
         (run / "checkpoints").mkdir(parents=True)
         (run / "checkpoints" / "last.ckpt").write_text("")
     (stopped / "results.json").write_text(json.dumps({"status": "interrupted"}, indent=2))
-    again = dry_run("records.sh", "--only", name, FF_RECORDS_ROOT=str(tmp_path))
+    again = dry_run("records.sh", "--only", name, FF_RECORDS_ROOT=str(tmp_path), FF_RECORDS_KEEP=str(keep))
     assert [args[-2:] for args in again[:2]] == [
         [f"hydra.run.dir={killed}", "ckpt_path=last"],
         [f"hydra.run.dir={stopped}", "ckpt_path=last"],
@@ -307,7 +309,7 @@ def test_the_records_script_reruns_each_documented_sweep_as_its_report_records_i
     assert len(again) == len(by_sweep[name]) - 1 and again[2][-1] == f"hydra.run.dir={tmp_path / name / '3'}"
     plan = subprocess.run(
         ["bash", str(ROOT / "multirun_scripts" / "records.sh"), "--plan"],
-        env={**os.environ, "FF_RECORDS_ROOT": str(tmp_path)},
+        env={**os.environ, "FF_RECORDS_ROOT": str(tmp_path), "FF_RECORDS_KEEP": str(keep)},
         capture_output=True,
         text=True,
         timeout=60,
