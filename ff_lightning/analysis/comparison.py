@@ -135,11 +135,14 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str | Mapping[str,
     end = (
         f"validation, end (epoch {ends.pop()})" if len(ends) == 1 and None not in ends else "validation, end"
     )
-    for label, runs in groups.items():
+    # each setting's measures once, whether it is compared or a baseline (of one or of several)
+    measured = {
+        label: [measures(r) | {"seed": r.get("seed")} for r in runs] for label, runs in groups.items()
+    }
+    for label, mine in measured.items():
         if bases[label] == label:
             continue
-        base = [measures(r) | {"seed": r.get("seed")} for r in groups[bases[label]]]
-        mine = [measures(r) | {"seed": r.get("seed")} for r in runs]
+        base = measured[bases[label]]
         for row in rows:
             cells, seeds = [], ""
             for mode in MODES:

@@ -307,8 +307,9 @@ def test_a_baseline_several_settings_hold_is_met_within_each_value_of_the_other(
                 error = 10 * float(k) + 5 * (activation == "tanh") + seed / 10
                 _grid_run(tmp_path / str(job), activation, k, seed, error)
                 job += 1
-    (tmp_path / "baseline.txt").write_text("threshold.k=1.0\n")
-    text, _ = build_report(tmp_path)
+    # as a user names it: python -m ff_lightning.report SWEEP_DIR --baseline threshold.k=1.0
+    assert main([str(tmp_path), "--no-wandb", "--baseline", "threshold.k=1.0"]) == 0
+    text = (tmp_path / "report.md").read_text()
     table = text.split("## Against the baseline")[1].split("\n## ")[0]
     assert "minus its baseline (the setting with threshold.k=1.0 and its other settings, one of 2)" in table
     rows = [line for line in table.splitlines() if line.startswith("| activation=")]
