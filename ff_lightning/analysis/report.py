@@ -264,7 +264,7 @@ def build_report(
                 "",
                 f"### {mode}",
                 "",
-                corruption_table(corrupted, table),
+                corruption_table(corrupted, table, mode),
                 "",
                 f"![corruptions]({fig.name})",
             ]

@@ -176,8 +176,18 @@ def corruption_means(results: list[dict[str, Any]], mode: str) -> dict[str, floa
     return means
 
 
-def corruption_table(groups: dict[str, list[dict[str, Any]]], table: dict[str, dict[str, float]]) -> str:
-    """`table`: each setting's corruption_means()."""
+def corrupted_error(result: dict[str, Any], mode: str) -> float:
+    """One run's test error in `mode` averaged over every corruption and severity it was tested
+    on (each case the whole test set once, so every case weighs the same)."""
+    cases = [c for severities in result["corruptions"].values() for c in severities.values()]
+    return statistics.mean(c[f"error_{mode}"] for c in cases)
+
+
+def corruption_table(
+    groups: dict[str, list[dict[str, Any]]], table: dict[str, dict[str, float]], mode: str
+) -> str:
+    """`table`: each setting's corruption_means(); a last row gives each setting's error over all
+    the corruptions, as mean +- std over its runs, so that settings compare with their spread."""
     names = list(groups)
     rows = list(next(iter(table.values())))
     lines = [
@@ -188,4 +198,6 @@ def corruption_table(groups: dict[str, list[dict[str, Any]]], table: dict[str, d
         lines.append(
             f"| {row} | " + " | ".join(f"{table[n].get(row, float('nan')):.2f}" for n in names) + " |"
         )
+    overall = [mean_std([corrupted_error(r, mode) for r in groups[n]]) for n in names]
+    lines.append("| every corruption and severity, mean +- std over runs | " + " | ".join(overall) + " |")
     return "\n".join(lines)

@@ -363,6 +363,8 @@ def test_corruptions_of_each_setting_get_a_table_and_a_figure(sweep):
     # goodness: severities and runs averaged, (10 + 30 + 20 + 60) / 4 and (5 + 15) / 2
     goodness = section[section.index("### goodness") : section.index("### head")]
     assert "| clean | 3.00 | 1.50 |" in goodness and "| rotate | 30.00 | 10.00 |" in goodness
+    # each run's own mean over the cases, then mean +- std over runs: (20, 40) and (10)
+    assert "| every corruption and severity, mean +- std over runs | 30.00 +- 14.14 | 10.00 |" in goodness
     assert {"corruptions_goodness.png", "corruptions_head.png"} <= {f.name for f in figures}
     assert all(f.is_file() for f in figures)
 
