@@ -54,9 +54,9 @@ sweeps() {
 # seconds per 60k-image epoch of a 4 x 500 network on 2 CPU cores: the median training epoch of
 # the records kept so far, 9 s on a 2-core AMD EPYC, one run at a time; a 2 x 1000 network costs
 # about the same, the smoke size less. Not here: the conv and IMDb sweeps (cnn_vs_mlp_5 from
-# cnn_vs_mlp.sh, imdb_3seeds and best_imdb_3seeds from imdb.sh, cnn_smoke_3seeds from one
-# train.py multirun, as docs/results.md gives it), whose sweep folders
-# python -m ff_lightning.records keeps
+# cnn_vs_mlp.sh, cnn_smoke_3seeds from one train.py multirun, as docs/results.md gives them; the
+# IMDb sweeps from imdb.sh and train.py multiruns, as docs/imdb.md gives them), whose sweep
+# folders python -m ff_lightning.records keeps
 epoch_s=9
 
 n=0

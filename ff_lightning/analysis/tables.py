@@ -180,7 +180,7 @@ def corrupted_error(result: dict[str, Any], mode: str) -> float:
     """One run's test error in `mode` averaged over every corruption and severity it was tested
     on (each case the whole test set once, so every case weighs the same)."""
     cases = [c for severities in result["corruptions"].values() for c in severities.values()]
-    return statistics.mean(c[f"error_{mode}"] for c in cases)
+    return statistics.mean(c[f"error_{mode}"] for c in cases) if cases else float("nan")
 
 
 def corruption_table(
