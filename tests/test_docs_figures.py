@@ -23,9 +23,10 @@ AWAITING_RECORDS: set[str] = set()
 
 
 # the papers' own figures, quoted beside the suite's: 1.37 % (2307.04205) and 1.36 % (Hinton),
-# MNIST test error at 4 x 2000, 60 epochs; 84.86 % (2307.04205), IMDb test accuracy; the conv
-# anchors: 0.58 % (channel-wise competitive FF, AAAI 2024) and 1.16 % (Hinton, local fields)
-PUBLISHED = {"1.37", "1.36", "84.86", "0.58", "1.16"}
+# MNIST test error at 4 x 2000, 60 epochs; 84.86 % (2307.04205), IMDb test accuracy; 0.58 %
+# (channel-wise competitive FF, AAAI 2024), the conv anchor. Hinton's conv anchor, 1.16 %, is not
+# here: it is also best_mnist's own figure, which must not pass unchecked beside a report link
+PUBLISHED = {"1.37", "1.36", "84.86", "0.58"}
 
 
 def recorded(folder: Path) -> bool:
