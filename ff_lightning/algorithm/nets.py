@@ -74,7 +74,13 @@ class FFConvLayer(nn.Module):
         norm: str = "rms",
     ):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, groups=groups)
+        # channels-last (NHWC) weights make the convolutions, and so every activity after them,
+        # run channels-last: on the CPU oneDNN's kernels then take about half the time of a
+        # forward pass of the grouped network (benchmarks/bench_conv_layout.py); values and
+        # logical shapes are the same as NCHW's
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, padding=kernel_size // 2, groups=groups
+        ).to(memory_format=torch.channels_last)
         self.activation = activation
         self.pool = pool
         # BatchNorm's eps as the published network's

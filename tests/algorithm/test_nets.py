@@ -1,5 +1,7 @@
 """The conv layers' options (ff_lightning.algorithm.nets): class-wise groups and BatchNorm."""
 
+import copy
+
 import torch
 from torch import nn
 
@@ -75,3 +77,18 @@ def test_label_planes_are_constant_or_carried_by_the_ink():
     # the true label's plane: ones everywhere, or the image itself; every other plane zero
     assert torch.equal(constant[0, 1 + 3], torch.ones(4, 4)) and torch.equal(on_ink[0, 1 + 3], image[0, 0])
     assert constant[0, 1:].sum() == 16 and on_ink[1, 1:].sum() == image[1].sum()
+
+
+def test_conv_layers_run_channels_last_with_the_values_of_nchw():
+    torch.manual_seed(0)
+    conv = {"kernel_size": 3, "pool": [False, True], "grouped": [False, True], "norm": "batch"}
+    net = FFConvNet((1, 8, 8), [10, 20], conv, nn.ReLU(), CLASSES)
+    nchw = copy.deepcopy(net).to(memory_format=torch.contiguous_format)
+    assert all(layer.conv.weight.is_contiguous(memory_format=torch.channels_last) for layer in net.layers)
+    x = torch.rand(6, 64)
+    for out, expected in zip(net.activities(x), nchw.activities(x), strict=True):
+        assert out.is_contiguous(memory_format=torch.channels_last)
+        assert expected.is_contiguous()
+        # the same sums in another order: fp32 rounding apart (about 1e-7 relative per term, a
+        # few hundred terms per output), BatchNorm's unit scale keeps the difference far below
+        torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-4)
