@@ -69,8 +69,10 @@ def cases(experiment: str, layout: torch.memory_format, test_batch: int) -> dict
     labels = torch.randint(0, DATA.num_classes, (128,))
 
     def inference() -> None:
+        ff.eval()  # BatchNorm on its running statistics, as at test time
         with torch.no_grad():
             ff.net.activities(test_images)
+        ff.train()
 
     def ff_step() -> None:
         h = ff.net.first_input(images)

@@ -75,9 +75,8 @@ class FFConvLayer(nn.Module):
     ):
         super().__init__()
         # channels-last (NHWC) weights make the convolutions, and so every activity after them,
-        # run channels-last: on the CPU oneDNN's kernels then take about half the time of a
-        # forward pass of the grouped network (benchmarks/bench_conv_layout.py); values and
-        # logical shapes are the same as NCHW's
+        # run channels-last: oneDNN's CPU kernels then run the conv networks' forward pass about
+        # 1.8x as fast (benchmarks/bench_conv_layout.py); values and logical shapes are NCHW's
         self.conv = nn.Conv2d(
             in_channels, out_channels, kernel_size, padding=kernel_size // 2, groups=groups
         ).to(memory_format=torch.channels_last)

@@ -1,4 +1,5 @@
-"""The conv layers' options (ff_lightning.algorithm.nets): class-wise groups and BatchNorm."""
+"""The conv layers' options (ff_lightning.algorithm.nets): class-wise groups, BatchNorm and the
+channels-last layout."""
 
 import copy
 
@@ -90,5 +91,5 @@ def test_conv_layers_run_channels_last_with_the_values_of_nchw():
         assert out.is_contiguous(memory_format=torch.channels_last)
         assert expected.is_contiguous()
         # the same sums in another order: fp32 rounding apart (about 1e-7 relative per term, a
-        # few hundred terms per output), BatchNorm's unit scale keeps the difference far below
+        # few hundred terms per output), BatchNorm's unit scale keeps the difference far below the bound
         torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-4)
