@@ -27,6 +27,9 @@ AWAITING_RECORDS: set[str] = set()
 # (channel-wise competitive FF, AAAI 2024), the conv anchor. Hinton's conv anchor, 1.16 %, is not
 # here: it is also best_mnist's own figure, which must not pass unchecked beside a report link
 PUBLISHED = {"1.37", "1.36", "84.86", "0.58"}
+# published figures whose number the suite's reports also print (as a std), exempt only as quoted
+# here, with their source: 0.64 % (Hinton, jittered images, 500 epochs), the jitter anchor
+CITED = ("0.64 (Hinton",)
 
 
 def recorded(folder: Path) -> bool:
@@ -104,7 +107,10 @@ def test_figures_beside_a_link_to_a_recorded_report_are_in_it(where, text, folde
     if not all(recorded(RESULTS / f) for f in folders):
         pytest.skip(f"links a report awaiting its runs' records: {', '.join(folders)}")
     printed = _normal(" ".join(report.read_text() for f in folders for report in reports(f)))
-    quoted = [figure for figure in FIGURE.findall(_normal(text)) if figure not in PUBLISHED]
+    uncited = _normal(text)
+    for cited in CITED:
+        uncited = uncited.replace(cited, "")
+    quoted = [figure for figure in FIGURE.findall(uncited) if figure not in PUBLISHED]
     # an accuracy (IMDb's figures, as the paper gives them) is 100 minus the error a report prints
     missing = [f for f in quoted if f not in printed and f"{100 - float(f):.2f}" not in printed]
     assert not missing, f"{where} quotes {missing}, which {', '.join(folders)} does not print"
