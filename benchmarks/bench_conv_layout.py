@@ -1,7 +1,7 @@
 """What the channels-last (NHWC) layout of the conv layers' weights saves, against PyTorch's
 default NCHW, for the conv experiments' networks as their configs build them.
 
-    python benchmarks/bench_conv_layout.py                     # one thread, as a run in the lanes
+    python benchmarks/bench_conv_layout.py                     # one thread, as a training run
     python benchmarks/bench_conv_layout.py --experiments cwcomp_mnist --repeats 5
 
 For each experiment (`cwcomp_mnist`: 20-80-240-480, two layers grouped by class, BatchNorm;
@@ -9,7 +9,7 @@ For each experiment (`cwcomp_mnist`: 20-80-240-480, two layers grouped by class,
 configs, and times, in one process and on the same random batches, with the layers as the suite
 makes them (channels-last) and the same modules converted back to NCHW:
 
-- `inference`: the FF network's layers on a batch of 1000 images (--test-batch) (the test set and
+- `inference`: the FF network's layers on a batch of 1000 images (--test-batch; the test set and
   `evaluate --corruptions` are this, ten and 420 times over), no gradient;
 - `ff_step`: one training step of every FF layer on a batch of 128 (each layer on its detached
   input: forward, class goodness, the channel-wise loss, backward, Adam), as while every layer
