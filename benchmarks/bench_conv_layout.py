@@ -31,21 +31,19 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
-from hydra import compose, initialize_config_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ff_lightning.algorithm.goodness import channelwise_loss  # noqa: E402
 from ff_lightning.run.builders import build_model  # noqa: E402
+from tests.conftest import compose_cfg  # noqa: E402
 
 DATA = SimpleNamespace(input_dim=784, num_classes=10, label_mode="none", label_scale=1.0)
 
 
 def model_of(experiment: str, model: str) -> torch.nn.Module:
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={experiment}", f"model={model}"])
-    return build_model(cfg, DATA)
+    return build_model(compose_cfg([f"experiment={experiment}", f"model={model}"]), DATA)
 
 
 def median_ms(fn: Callable[[], None], repeats: int) -> float:
