@@ -87,6 +87,9 @@ def compare(setting: dict[int, float], baseline: dict[int, float]) -> Difference
     return welch(list(setting.values()), list(baseline.values()))
 
 
+# how the table names a measure that is not a validation budget
+WHERE = {"test": "test set", "corrupted": "corrupted test set, every corruption and severity"}
+
 # the training budgets at which a claim's verdict is given, where the runs validated then
 BUDGETS = (5, 20, 60)
 MODES = ("goodness", "head")
@@ -94,14 +97,16 @@ MODES = ("goodness", "head")
 
 def measures(run: dict) -> dict[str, float]:
     """What a run can be compared on: `val@E/<mode>` at each validated epoch E in its
-    val_history, `val/<mode>` (the end of training) and `test/<mode>`."""
+    val_history, `val/<mode>` (the end of training), `test/<mode>` and, for a run whose
+    checkpoint was tested on corrupted images, `corrupted/<mode>` (its error over every
+    corruption and severity: tables.attach_corrupted)."""
     out: dict[str, float] = {}
     for entry in run.get("val_history") or []:
         for mode in MODES:
             value = entry.get(f"val/error_{mode}")
             if value is not None:
                 out[f"val@{entry['epoch']}/{mode}"] = float(value)
-    for split in ("val", "test"):
+    for split in ("val", "test", "corrupted"):
         for mode in MODES:
             value = run.get(f"{split}/error_{mode}")
             if value is not None:
@@ -111,11 +116,12 @@ def measures(run: dict) -> dict[str, float]:
 
 def measure_rows(runs: list[dict]) -> list[str]:
     """The measures the runs are shown and compared on, in order: `val@E` at each budget they
-    validated at, then `val` (the end of training) and `test`."""
+    validated at, then `val` (the end of training), `test` and `corrupted` where a run has it."""
     keys = {k for run in runs for k in measures(run)}
     epochs = sorted({int(k.split("@")[1].split("/")[0]) for k in keys if k.startswith("val@")})
     budgets = [e for e in epochs if e in BUDGETS]
-    return [*(f"val@{e}" for e in budgets), "val", "test"]
+    corrupted = ["corrupted"] if any(k.startswith("corrupted/") for k in keys) else []
+    return [*(f"val@{e}" for e in budgets), "val", "test", *corrupted]
 
 
 def comparison_table(groups: dict[str, list[dict]], baseline: str | Mapping[str, str]) -> str:
@@ -160,7 +166,7 @@ def comparison_table(groups: dict[str, list[dict]], baseline: str | Mapping[str,
                 ]
             if not seeds:
                 continue  # nothing to compare here: no validation split, or test=false
-            where = "test set" if row == "test" else row.replace("val@", "validation, epoch ")
+            where = WHERE.get(row) or row.replace("val@", "validation, epoch ")
             where = end if where == "val" else where
             against = f" {bases[label]} |" if several else ""
             lines.append(f"| {label} |{against} {where} | {seeds} | {' | '.join(cells)} |")

@@ -51,6 +51,7 @@ from ff_lightning.analysis.runs import (
 from ff_lightning.analysis.tables import (
     activity_groups,
     activity_table,
+    attach_corrupted,
     corruption_groups,
     corruption_means,
     corruption_table,
@@ -160,6 +161,7 @@ def build_report(
         figures.append(fig)
         parts += ["", f"## {rows_key} by {cols_key}", "", f"![{name} error heatmap]({fig.name})"]
 
+    attach_corrupted(runs)
     groups = variants(runs, per_run, keys)
     compared = variants(runs, per_run, keys, weighted=False)
     if len(compared) >= 2:

@@ -71,10 +71,12 @@ def _pair(measured: dict[str, float], key: str) -> str:
 
 def runs_table(runs: list[dict[str, Any]], per_run: list[dict[str, str]], keys: list[str]) -> str:
     """One row per run, every figure the means and comparisons are made of: its setting and seed,
-    its validation error at each budget it validated at, at the end, its test error, its epochs and
-    its training + validation time (summed over every process of a resumed run)."""
+    its validation error at each budget it validated at, at the end, its test error (clean, and
+    over the corrupted images where its checkpoint was tested on them), its epochs and its
+    training + validation time (summed over every process of a resumed run)."""
     rows = measure_rows(runs)
-    head = [row.replace("val@", "validation, epoch ") for row in rows[:-2]] + ["validation, end", "test"]
+    names = {"val": "validation, end", "test": "test", "corrupted": "corrupted test"}
+    head = [names.get(row) or row.replace("val@", "validation, epoch ") for row in rows]
     lines = [
         "| setting | seed | status | "
         + " | ".join(f"{h} (goodness / head, %)" for h in head)
@@ -181,6 +183,19 @@ def corrupted_error(result: dict[str, Any], mode: str) -> float:
     on (each case the whole test set once, so every case weighs the same)."""
     cases = [c for severities in result["corruptions"].values() for c in severities.values()]
     return statistics.mean(c[f"error_{mode}"] for c in cases) if cases else float("nan")
+
+
+def attach_corrupted(runs: list[dict[str, Any]]) -> None:
+    """Give each run whose checkpoint was tested on corrupted images (a corruptions.json beside
+    its results.json) `corrupted/error_<mode>`, its corrupted_error(), so that the comparison
+    with the baseline covers robustness as it covers the clean test set."""
+    for run in runs:
+        path = Path(run["_dir"]) / CORRUPTIONS_FILE
+        found = read_results(path) if path.is_file() else None
+        if found is None or not found.get("corruptions"):
+            continue
+        for mode in ("goodness", "head"):
+            run[f"corrupted/error_{mode}"] = corrupted_error(found, mode)
 
 
 def corruption_table(

@@ -69,3 +69,28 @@ def test_a_measure_no_run_has_gets_no_row():
     }
     table = comparison_table(groups, "model=ff_mlp").splitlines()
     assert len(table) == 3 and "| model=logreg | test set | 3 paired |" in table[2]
+
+
+def test_the_corrupted_test_set_gets_its_own_row():
+    # robustness is compared as the clean test set is: paired by seed, with its interval
+    def run(seed, test, corrupted=None):
+        out = {"seed": seed, "test/error_goodness": test, "test/error_head": test}
+        if corrupted is not None:
+            out |= {"corrupted/error_goodness": corrupted, "corrupted/error_head": corrupted + 1}
+        return out
+
+    groups = {
+        "model=ff_cnn": [run(s, 1.0 + s / 10, 40.0 + s) for s in range(3)],
+        "model=backprop_cnn": [run(s, 1.0 + s / 9, 20.0 + s / 2) for s in range(3)],
+    }
+    table = comparison_table(groups, "model=ff_cnn").splitlines()
+    test, corrupted = table[2:]
+    assert "| model=backprop_cnn | test set | 3 paired |" in test
+    every = "corrupted test set, every corruption and severity"
+    assert f"| model=backprop_cnn | {every} | 3 paired |" in corrupted
+    assert corrupted.count("**lower**") == 2
+    # without corrupted runs there is no such row
+    for runs in groups.values():
+        for r in runs:
+            del r["corrupted/error_goodness"], r["corrupted/error_head"]
+    assert len(comparison_table(groups, "model=ff_cnn").splitlines()) == 3

@@ -367,6 +367,12 @@ def test_corruptions_of_each_setting_get_a_table_and_a_figure(sweep):
     assert "| every corruption and severity, mean +- std over runs | 30.00 +- 14.14 | 10.00 |" in goodness
     assert {"corruptions_goodness.png", "corruptions_head.png"} <= {f.name for f in figures}
     assert all(f.is_file() for f in figures)
+    # the corrupted test set is compared with the baseline too; one pyramid run: no interval
+    against = text[text.index("## Against the baseline") : text.index("## Runs")]
+    assert (
+        "| threshold=pyramid ff_mlp | corrupted test set, every corruption and severity | 1 | -20.00 "
+        in against
+    )
 
 
 def test_no_corruptions_no_section_and_no_warning(sweep, caplog):
