@@ -161,12 +161,21 @@ def corruption_groups(
     """The corruptions.json of each setting's runs (setting label as in variants())."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run, values in zip(runs, per_run, strict=True):
+        found = run_corruptions(run)
+        if found is not None:
+            out[setting_label(values, keys)].append(found)
+    return out
+
+
+def run_corruptions(run: dict[str, Any]) -> dict[str, Any] | None:
+    """The corruptions.json beside a run's results.json, None where there is none (or it holds
+    no corruptions); read once and kept on the run, since the report's comparison and its
+    corruption tables both use it."""
+    if "_corruptions" not in run:
         path = Path(run["_dir"]) / CORRUPTIONS_FILE
         found = read_results(path) if path.is_file() else None
-        if found is None or "corruptions" not in found:
-            continue
-        out[setting_label(values, keys)].append(found)
-    return out
+        run["_corruptions"] = found if found is not None and "corruptions" in found else None
+    return run["_corruptions"]
 
 
 def corruption_means(results: list[dict[str, Any]], mode: str) -> dict[str, float]:
@@ -190,11 +199,10 @@ def attach_corrupted(runs: list[dict[str, Any]]) -> None:
     its results.json) `corrupted/error_<mode>`, its corrupted_error(), so that the comparison
     with the baseline covers robustness as it covers the clean test set."""
     for run in runs:
-        path = Path(run["_dir"]) / CORRUPTIONS_FILE
-        found = read_results(path) if path.is_file() else None
-        if found is None or not found.get("corruptions"):
+        found = run_corruptions(run)
+        if found is None or not found["corruptions"]:
             continue
-        for mode in ("goodness", "head"):
+        for mode in INFERENCE:
             run[f"corrupted/error_{mode}"] = corrupted_error(found, mode)
 
 
