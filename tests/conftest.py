@@ -2,6 +2,7 @@
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -89,14 +90,25 @@ def run_train(
         **(env or {}),
     }
     env = {k: v for k, v in env.items() if v is not None}
-    return subprocess.run(
+    # its own process group: on a timeout the ranks and workers it started go with it, instead of
+    # holding the output pipes open (and the CPU busy) for the rest of the suite
+    with subprocess.Popen(
         [sys.executable, str(ROOT / "train.py"), *args],
         cwd=cwd,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-    )
+        start_new_session=True,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            tails = f"{stdout[-3000:]}\n{stderr[-3000:]}"
+            pytest.fail(f"train.py {shlex.join(args)} ran over {timeout} s\n{tails}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def script_commands(command: str, **env: str) -> list[str]:

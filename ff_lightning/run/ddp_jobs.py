@@ -32,6 +32,9 @@ def wait_for_children(trainer: L.Trainer) -> None:
             )
             proc.kill()
             proc.wait()
+        if proc.returncode:
+            # Lightning's watcher of the ranks kills this process for it within seconds
+            log.warning("rank process %d exited with code %d", proc.pid, proc.returncode)
 
 
 @contextmanager
@@ -70,6 +73,7 @@ def ddp_children_run_this_job(trainer: L.Trainer) -> Iterator[None]:
         yield
     finally:
         wait_for_children(trainer)
+        # still up where the job ended on an exception (end_process_group closes it otherwise)
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
         os.environ.clear()

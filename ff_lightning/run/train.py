@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from ff_lightning.models.distributed import gather_digests
+from ff_lightning.models.distributed import end_process_group, gather_digests
 from ff_lightning.run.builders import build, build_logger, build_model, build_trainer, checkpoint_callbacks
 from ff_lightning.run.callbacks import BestValidation, EpochBar, EpochSummary
 from ff_lightning.run.checkpoints import AtomicCheckpointIO, RunState, checkpoint_epochs, resolve_ckpt_path
@@ -120,6 +120,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             if not diverged and cfg.get("test", True):
                 trainer.test(model, datamodule=datamodule, verbose=False)
                 metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+            end_process_group()
         if not trainer.is_global_zero:
             return {}
         fit = FitOutcome(resumed_from, diverged, metrics, digests)
